@@ -1,0 +1,1 @@
+"""Pure functions and estimators over (Geo)DataFrames: KPIs, rankings, hotspots and maps."""

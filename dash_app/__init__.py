@@ -1,0 +1,1 @@
+"""The Dash application for city managers, planners and citizens."""

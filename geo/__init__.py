@@ -1,0 +1,1 @@
+"""Where things are and where they are kept: boundaries, CRS, point assignment and stores."""

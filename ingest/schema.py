@@ -1,0 +1,153 @@
+"""Column names and categorical vocabularies of the canonical tables (DESIGN.md §3).
+
+Every module imports column names from here; nothing spells them as string literals.
+This module imports nothing from the project, so any package may depend on it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- cases --------------------------------------------------------------------------------
+CASE_ID: Final = "case_id"
+SOURCE: Final = "source"
+CHANNEL: Final = "channel"
+KIND: Final = "kind"
+CATEGORY: Final = "category"
+SUBCATEGORY: Final = "subcategory"
+DESCRIPTION: Final = "description"
+UNIT: Final = "unit"
+CREATED_AT: Final = "created_at"
+REFERRED_AT: Final = "referred_at"
+FIRST_RESPONSE_AT: Final = "first_response_at"
+CLOSED_AT: Final = "closed_at"
+DUE_AT: Final = "due_at"
+STATUS: Final = "status"
+CITIZEN_FEEDBACK: Final = "citizen_feedback"
+SATISFACTION: Final = "satisfaction"
+REOPEN_COUNT: Final = "reopen_count"
+CITIZEN_KEY: Final = "citizen_key"
+LON: Final = "lon"
+LAT: Final = "lat"
+ADDRESS: Final = "address"
+GEOCODE_PRECISION: Final = "geocode_precision"
+NEIGHBORHOOD_CODE: Final = "neighborhood_code"
+DISTRICT_CODE: Final = "district_code"
+REGION_CODE: Final = "region_code"
+DUPLICATE_OF: Final = "duplicate_of"
+GEOMETRY: Final = "geometry"
+
+TIMESTAMP_COLUMNS: Final = (CREATED_AT, REFERRED_AT, FIRST_RESPONSE_AT, CLOSED_AT, DUE_AT)
+CATEGORICAL_COLUMNS: Final = (
+    CHANNEL,
+    KIND,
+    CATEGORY,
+    SUBCATEGORY,
+    UNIT,
+    STATUS,
+    CITIZEN_FEEDBACK,
+    GEOCODE_PRECISION,
+    NEIGHBORHOOD_CODE,
+    DISTRICT_CODE,
+    REGION_CODE,
+)
+STRING_COLUMNS: Final = (CASE_ID, SOURCE, DESCRIPTION, CITIZEN_KEY, ADDRESS, DUPLICATE_OF)
+FLOAT_COLUMNS: Final = (LON, LAT)
+
+#: Columns of the canonical case table, in storage order.
+CASE_COLUMNS: Final = (
+    CASE_ID,
+    SOURCE,
+    CHANNEL,
+    KIND,
+    CATEGORY,
+    SUBCATEGORY,
+    DESCRIPTION,
+    UNIT,
+    CREATED_AT,
+    REFERRED_AT,
+    FIRST_RESPONSE_AT,
+    CLOSED_AT,
+    DUE_AT,
+    STATUS,
+    CITIZEN_FEEDBACK,
+    SATISFACTION,
+    REOPEN_COUNT,
+    CITIZEN_KEY,
+    LON,
+    LAT,
+    ADDRESS,
+    GEOCODE_PRECISION,
+    NEIGHBORHOOD_CODE,
+    DISTRICT_CODE,
+    REGION_CODE,
+    DUPLICATE_OF,
+)
+#: The natural key of a case: ids are unique per source only.
+CASE_KEY: Final = (SOURCE, CASE_ID)
+#: Columns that must be present and non-null in every stored case.
+REQUIRED_CASE_COLUMNS: Final = (CASE_ID, SOURCE, KIND, CREATED_AT, STATUS)
+
+# --- vocabularies ---------------------------------------------------------------------------
+CHANNELS: Final = ("phone", "web", "app", "sms", "social", "in_person", "unknown")
+KINDS: Final = (
+    "complaint",
+    "request",
+    "suggestion",
+    "idea",
+    "plan",
+    "appreciation",
+    "criticism",
+    "question",
+)
+STATUSES: Final = (
+    "registered",
+    "referred",
+    "in_progress",
+    "answered",
+    "closed",
+    "reopened",
+    "rejected",
+    "duplicate",
+)
+#: Statuses after which a case no longer counts in the open backlog.
+TERMINAL_STATUSES: Final = ("closed", "rejected", "duplicate")
+FEEDBACKS: Final = ("accepted", "objected", "none")
+GEOCODE_PRECISIONS: Final = ("point", "snapped", "swapped", "address", "neighborhood", "region", "none")
+
+# --- case events --------------------------------------------------------------------------
+EVENT_AT: Final = "at"
+EVENT: Final = "event"
+EVENT_UNIT: Final = "unit"
+EVENT_NOTE: Final = "note"
+EVENT_COLUMNS: Final = (SOURCE, CASE_ID, EVENT_AT, EVENT, EVENT_UNIT, EVENT_NOTE)
+
+# --- boundaries ---------------------------------------------------------------------------
+LEVEL: Final = "level"
+CODE: Final = "code"
+NAME_FA: Final = "name_fa"
+NAME_EN: Final = "name_en"
+PARENT_CODE: Final = "parent_code"
+POPULATION: Final = "population"
+LEVEL_REGION: Final = "region"
+LEVEL_DISTRICT: Final = "district"
+LEVEL_NEIGHBORHOOD: Final = "neighborhood"
+#: Levels from the coarsest to the finest. A city may lack any but the finest.
+LEVELS: Final = (LEVEL_REGION, LEVEL_DISTRICT, LEVEL_NEIGHBORHOOD)
+#: The case column that holds the code of each level.
+LEVEL_CODE_COLUMN: Final = {
+    LEVEL_REGION: REGION_CODE,
+    LEVEL_DISTRICT: DISTRICT_CODE,
+    LEVEL_NEIGHBORHOOD: NEIGHBORHOOD_CODE,
+}
+BOUNDARY_COLUMNS: Final = (LEVEL, CODE, NAME_FA, NAME_EN, PARENT_CODE, POPULATION, GEOMETRY)
+
+# --- quarantine ---------------------------------------------------------------------------
+Q_SOURCE_FILE: Final = "source_file"
+Q_ROW_NUMBER: Final = "row_number"
+Q_RAW: Final = "raw"
+Q_REASON: Final = "reason"
+Q_COLUMN: Final = "column"
+Q_MESSAGE: Final = "message"
+Q_RUN_ID: Final = "run_id"
+QUARANTINE_COLUMNS: Final = (Q_RUN_ID, Q_SOURCE_FILE, Q_ROW_NUMBER, Q_RAW, Q_REASON, Q_COLUMN, Q_MESSAGE)

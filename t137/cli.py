@@ -1,0 +1,22 @@
+"""The ``t137`` command line. Each command group lives in :mod:`t137.commands`."""
+
+from __future__ import annotations
+
+import typer
+
+from .commands import assign, boundaries, demo, store
+
+app = typer.Typer(
+    name="t137",
+    help="Tehran 137 Analytics: boundaries, assignment, the case store and the dashboard.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(boundaries.app, name="boundaries")
+app.add_typer(store.store_app, name="store")
+app.add_typer(store.db_app, name="db")
+app.command("assign")(assign.assign)
+app.command("demo")(demo.demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Command groups of the ``t137`` command line."""
