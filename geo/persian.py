@@ -9,6 +9,7 @@ description goes through :func:`normalize_text` before it is stored or compared.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 ZWNJ: Final = "\u200c"
@@ -30,22 +31,45 @@ _DIGITS: Final = {
     **{ord(d): str(i) for i, d in enumerate(_PERSIAN_DIGITS)},
     **{ord(d): str(i) for i, d in enumerate(_ARABIC_DIGITS)},
 }
-# Harakat (short vowels), tanwin, shadda, sukun, superscript alef and the tatweel/kashida.
-_DROPPED: Final = {ord(c): None for c in "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0640"}
+# Other decimal digits (Devanagari, full-width, …) are rare: a regex handles them after the table.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+# Harakat (short vowels), tanwin, shadda, sukun, superscript alef, the tatweel/kashida and the
+# hamza marks: "هٔ" (ه + U+0654, as Persian keyboards type the ezafe) becomes "ه" like "ۀ".
+_DROPPED: Final = {
+    ord(c): None for c in "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0640\u0654\u0655"
+}
+# A yeh followed by the hamza mark is the letter ئ, which Persian keeps.
+_YEH_HAMZA = re.compile("[\u064a\u06cc]\u0654")
 # Other invisible characters that operators paste: ZWJ, LRM, RLM, BOM, soft hyphen.
 _INVISIBLE: Final = {ord(c): None for c in "\u200d\u200e\u200f\ufeff\u00ad"}
-_TABLE: Final = str.maketrans({**{ord(k): v for k, v in _LETTERS.items()}, **_DIGITS, **_DROPPED, **_INVISIBLE})
+_BASE: Final = {**{ord(k): v for k, v in _LETTERS.items()}, **_DIGITS, **_DROPPED, **_INVISIBLE}
+# Arabic presentation forms (text copied from PDFs): their compatibility decomposition, then
+# the table above, so that "ﻱ" ends as "ی" in one pass.
+_PRESENTATION: Final = {
+    c: unicodedata.normalize("NFKC", chr(c)).translate(_BASE)
+    for c in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFEFF))
+    if unicodedata.normalize("NFKC", chr(c)) != chr(c)
+}
+_TABLE: Final = str.maketrans({**_BASE, **_PRESENTATION})
 
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
-_ZWNJ_NEAR_SPACE = re.compile(f" ?{ZWNJ} ?")
+# A run of white space and ZWNJ: one space if it holds any white space, else one ZWNJ.
+_GAPS = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000\u200c]+")
+_LETTER = "[\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06d5\u06fa-\u06fc\u06ff]"
 # "می" and "نمی" verb prefixes and the plural/comparative suffixes are joined with ZWNJ.
-_PREFIX_MI = re.compile(r"(?<![\w\u200c])(ن?می) (?=[\u0600-\u06ff])")
-_SUFFIX = re.compile(r"(?<=[\u0600-\u06ff]) (ها|های|هایی|تر|ترین)(?![\w\u200c])")
+_PREFIX_MI = re.compile(f"(?<![\\w\u200c])(ن?می) (?={_LETTER})")
+_SUFFIX = re.compile(f"(?<={_LETTER}) (ها|های|هایی|تر|ترین)(?![\\w\u200c])")
+
+
+def _gap(match: re.Match[str]) -> str:
+    return ZWNJ if match.group(0).strip(ZWNJ) == "" else " "
+
+
+def _other_digit(match: re.Match[str]) -> str:
+    return str(unicodedata.decimal(match.group(0)))
 
 
 def normalize_digits(text: str) -> str:
-    """Replace Persian and Arabic-Indic digits with ASCII digits.
+    """Replace Persian, Arabic-Indic and every other Unicode decimal digit with ASCII digits.
 
     Parameters
     ----------
@@ -62,16 +86,17 @@ def normalize_digits(text: str) -> str:
     >>> normalize_digits("۱۴۰۲/٠٧/15")
     '1402/07/15'
     """
-    return text.translate(_DIGITS)
+    return _OTHER_DIGIT.sub(_other_digit, text.translate(_DIGITS))
 
 
 def normalize_text(text: str) -> str:
     """Normalize Persian text for storage and comparison.
 
-    Arabic ي/ك become Persian ی/ک (and ة, ۀ, أ, إ, ؤ their plain forms), digits become
-    ASCII, vowel marks and tatweel are dropped, runs of white space become one space,
-    runs of ZWNJ become one, a ZWNJ next to a space is dropped, and the "می" prefix and
-    the "ها/تر/ترین" suffixes are joined with a ZWNJ.
+    Arabic ي/ك become Persian ی/ک (and ة, ۀ, أ, إ, ؤ their plain forms), Arabic
+    presentation forms their letters, digits of any script become ASCII, vowel and hamza
+    marks and tatweel are dropped (a yeh with a hamza mark becomes ئ), runs of white
+    space and ZWNJ become one space (or one ZWNJ when the run has no space), and the "می"
+    prefix and the "ها/تر/ترین" suffixes are joined with a ZWNJ.
 
     Parameters
     ----------
@@ -90,13 +115,12 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("خيابان ولي عصر") == "خیابان ولی عصر"
     True
     """
-    out = text.translate(_TABLE)
-    out = _SPACES.sub(" ", out)
-    out = _ZWNJ_RUN.sub(ZWNJ, out)
-    out = _ZWNJ_NEAR_SPACE.sub(lambda m: " " if " " in m.group(0) else ZWNJ, out)
+    out = _YEH_HAMZA.sub("\u0626", text).translate(_TABLE)
+    out = _OTHER_DIGIT.sub(_other_digit, out)
+    # Strip before joining prefixes: a leading ZWNJ would otherwise hide "می" the first time.
+    out = _GAPS.sub(_gap, out).strip(" " + ZWNJ)
     out = _PREFIX_MI.sub(lambda m: m.group(1) + ZWNJ, out)
-    out = _SUFFIX.sub(lambda m: ZWNJ + m.group(1), out)
-    return out.strip(" " + ZWNJ)
+    return _SUFFIX.sub(lambda m: ZWNJ + m.group(1), out)
 
 
 def comparison_key(text: str) -> str:

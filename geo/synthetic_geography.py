@@ -39,8 +39,8 @@ def _city_outline() -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([x, y]))
 
 
-def _random_points_in(polygon: shapely.Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
-    minx, miny, maxx, maxy = polygon.bounds
+def _random_points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    minx, miny, maxx, maxy = shapely.bounds(polygon)
     found: list[np.ndarray] = []
     count = 0
     while count < n:
@@ -51,7 +51,7 @@ def _random_points_in(polygon: shapely.Polygon, n: int, rng: np.random.Generator
     return np.concatenate(found)[:n]
 
 
-def _voronoi_cells(points: np.ndarray, clip: shapely.Polygon) -> list[shapely.Geometry]:
+def _voronoi_cells(points: np.ndarray, clip: shapely.Geometry) -> list[shapely.Geometry]:
     """Return the Voronoi cell of each point clipped to ``clip``, in the order of ``points``."""
     if len(points) == 1:
         return [clip]
@@ -97,7 +97,7 @@ def synthetic_boundaries(
     rng = np.random.default_rng(seed)
     outline = _city_outline()
     region_cells = _voronoi_cells(_random_points_in(outline, n_regions, rng), outline)
-    areas = np.array([cell.area for cell in region_cells])
+    areas = shapely.area(np.asarray(region_cells, dtype=object))
     # Each region gets at least one neighborhood, the rest in proportion to its area.
     counts = np.ones(n_regions, dtype=int)
     extra = n_neighborhoods - n_regions
@@ -109,13 +109,17 @@ def synthetic_boundaries(
     rows: list[dict[str, object]] = []
     geoms: list[shapely.Geometry] = []
     for r, (cell, count) in enumerate(zip(region_cells, counts, strict=True), start=1):
-        rows.append(_row(s.LEVEL_REGION, str(r), f"منطقه ساختگی {r}", f"SYNTHETIC Region {r}", None))
+        rows.append(
+            _row(s.LEVEL_REGION, str(r), f"منطقه ساختگی {r}", f"SYNTHETIC Region {r}", None)
+        )
         geoms.append(cell)
         seeds = _random_points_in(cell, int(count), rng)
         for n, piece in enumerate(_voronoi_cells(seeds, cell), start=1):
             code = str(r * 100 + n)
             name_fa = f"محله ساختگی {code}"
-            rows.append(_row(s.LEVEL_NEIGHBORHOOD, code, name_fa, f"SYNTHETIC Neighborhood {code}", str(r)))
+            rows.append(
+                _row(s.LEVEL_NEIGHBORHOOD, code, name_fa, f"SYNTHETIC Neighborhood {code}", str(r))
+            )
             geoms.append(piece)
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=METRIC_CRS)
     frame[s.GEOMETRY] = shapely.make_valid(frame.geometry.values)
@@ -132,5 +136,13 @@ def synthetic_boundaries(
     return frame[list(s.BOUNDARY_COLUMNS)]
 
 
-def _row(level: str, code: str, name_fa: str, name_en: str, parent: str | None) -> dict[str, object]:
-    return {s.LEVEL: level, s.CODE: code, s.NAME_FA: name_fa, s.NAME_EN: name_en, s.PARENT_CODE: parent}
+def _row(
+    level: str, code: str, name_fa: str, name_en: str, parent: str | None
+) -> dict[str, object]:
+    return {
+        s.LEVEL: level,
+        s.CODE: code,
+        s.NAME_FA: name_fa,
+        s.NAME_EN: name_en,
+        s.PARENT_CODE: parent,
+    }

@@ -87,6 +87,8 @@ CASE_COLUMNS: Final = (
 CASE_KEY: Final = (SOURCE, CASE_ID)
 #: Columns that must be present and non-null in every stored case.
 REQUIRED_CASE_COLUMNS: Final = (CASE_ID, SOURCE, KIND, CREATED_AT, STATUS)
+#: The source's own status text, kept beside the mapped ``status`` by the readers.
+STATUS_RAW: Final = "status_raw"
 
 # --- vocabularies ---------------------------------------------------------------------------
 CHANNELS: Final = ("phone", "web", "app", "sms", "social", "in_person", "unknown")
@@ -113,7 +115,15 @@ STATUSES: Final = (
 #: Statuses after which a case no longer counts in the open backlog.
 TERMINAL_STATUSES: Final = ("closed", "rejected", "duplicate")
 FEEDBACKS: Final = ("accepted", "objected", "none")
-GEOCODE_PRECISIONS: Final = ("point", "snapped", "swapped", "address", "neighborhood", "region", "none")
+GEOCODE_PRECISIONS: Final = (
+    "point",
+    "snapped",
+    "swapped",
+    "address",
+    "neighborhood",
+    "region",
+    "none",
+)
 
 # --- case events --------------------------------------------------------------------------
 EVENT_AT: Final = "at"
@@ -150,4 +160,97 @@ Q_REASON: Final = "reason"
 Q_COLUMN: Final = "column"
 Q_MESSAGE: Final = "message"
 Q_RUN_ID: Final = "run_id"
-QUARANTINE_COLUMNS: Final = (Q_RUN_ID, Q_SOURCE_FILE, Q_ROW_NUMBER, Q_RAW, Q_REASON, Q_COLUMN, Q_MESSAGE)
+QUARANTINE_COLUMNS: Final = (
+    Q_RUN_ID,
+    Q_SOURCE_FILE,
+    Q_ROW_NUMBER,
+    Q_RAW,
+    Q_REASON,
+    Q_COLUMN,
+    Q_MESSAGE,
+)
+# Row notes: problems a reader found in a row (validation turns them into quarantine records)
+# and flags on rows that are kept. ``row`` is the row's label in the reader's frame index.
+NOTE_ROW: Final = "row"
+NOTE_CODE: Final = "code"
+NOTE_COLUMN: Final = "column"
+NOTE_DETAIL: Final = "detail"
+NOTE_COLUMNS: Final = (NOTE_ROW, NOTE_CODE, NOTE_COLUMN, NOTE_DETAIL)
+
+# --- ingest runs (the hash-chained log of every ingest) -------------------------------------
+RUN_SEQ: Final = "seq"
+RUN_ID: Final = Q_RUN_ID
+RUN_SOURCE: Final = "source"
+RUN_INPUT_SHA256: Final = "input_sha256"
+RUN_STARTED_AT: Final = "started_at"
+RUN_FINISHED_AT: Final = "finished_at"
+RUN_ROWS_READ: Final = "rows_read"
+RUN_INSERTED: Final = "inserted"
+RUN_UPDATED: Final = "updated"
+RUN_UNCHANGED: Final = "unchanged"
+RUN_QUARANTINED: Final = "quarantined"
+RUN_PREVIOUS_HASH: Final = "previous_hash"
+RUN_HASH: Final = "run_hash"
+RUN_COLUMNS: Final = (
+    RUN_SEQ,
+    RUN_ID,
+    RUN_SOURCE,
+    RUN_INPUT_SHA256,
+    RUN_STARTED_AT,
+    RUN_FINISHED_AT,
+    RUN_ROWS_READ,
+    RUN_INSERTED,
+    RUN_UPDATED,
+    RUN_UNCHANGED,
+    RUN_QUARANTINED,
+    RUN_PREVIOUS_HASH,
+    RUN_HASH,
+)
+
+# --- read model (aggregates the dashboard reads; geo.store.read_model) ----------------------
+RM_LEVEL: Final = LEVEL
+RM_AREA_CODE: Final = "area_code"
+#: Local calendar date (Asia/Tehran) of ``created_at``.
+RM_DAY: Final = "day"
+RM_CASES: Final = "cases"
+RM_OPEN: Final = "open_cases"
+RM_FIRST_RESPONSE_COUNT: Final = "first_response_count"
+RM_FIRST_RESPONSE_SECONDS: Final = "first_response_seconds_sum"
+RM_CLOSED_COUNT: Final = "closed_count"
+RM_CLOSE_SECONDS: Final = "close_seconds_sum"
+RM_DUE_CLOSED_COUNT: Final = "closed_with_due_count"
+RM_ON_TIME_COUNT: Final = "closed_on_time_count"
+RM_SATISFACTION_COUNT: Final = "satisfaction_count"
+RM_SATISFACTION_SUM: Final = "satisfaction_sum"
+RM_OBJECTED_COUNT: Final = "objected_count"
+RM_ACCEPTED_COUNT: Final = "accepted_count"
+RM_REOPENED_COUNT: Final = "reopened_count"
+RM_REOPEN_SUM: Final = "reopen_sum"
+READ_MODEL_KEYS: Final = (
+    SOURCE,
+    RM_LEVEL,
+    RM_AREA_CODE,
+    RM_DAY,
+    CATEGORY,
+    KIND,
+    CHANNEL,
+    UNIT,
+    STATUS,
+)
+READ_MODEL_MEASURES: Final = (
+    RM_CASES,
+    RM_OPEN,
+    RM_FIRST_RESPONSE_COUNT,
+    RM_FIRST_RESPONSE_SECONDS,
+    RM_CLOSED_COUNT,
+    RM_CLOSE_SECONDS,
+    RM_DUE_CLOSED_COUNT,
+    RM_ON_TIME_COUNT,
+    RM_SATISFACTION_COUNT,
+    RM_SATISFACTION_SUM,
+    RM_OBJECTED_COUNT,
+    RM_ACCEPTED_COUNT,
+    RM_REOPENED_COUNT,
+    RM_REOPEN_SUM,
+)
+READ_MODEL_COLUMNS: Final = (*READ_MODEL_KEYS, *READ_MODEL_MEASURES)

@@ -16,23 +16,37 @@ class Settings(BaseSettings):
     ``T137_STORE_URL``) or a ``.env`` file in the working directory.
     """
 
-    model_config = SettingsConfigDict(env_prefix="T137_", env_file=".env", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="T137_", env_file=".env", frozen=True, extra="ignore"
+    )
 
-    store_url: str = Field("data/store", description="Embedded store directory or postgresql+psycopg:// URL.")
+    store_url: str = Field(
+        "data/store", description="Embedded store directory or postgresql+psycopg:// URL."
+    )
     shared_data: Path | None = Field(
         None, description="Folder holding tehran/ and nyc311/ reference data (../shared/data)."
     )
-    boundaries: Path | None = Field(None, description="Boundary directory written by `t137 boundaries import`.")
-    snap_tolerance_m: float = Field(200.0, ge=0, description="Snap points this close outside the city, in metres.")
+    boundaries: Path | None = Field(
+        None, description="Boundary directory written by `t137 boundaries import`."
+    )
+    snap_tolerance_m: float = Field(
+        200.0, ge=0, description="Snap points this close outside the city, in metres."
+    )
     placeholder_points: tuple[tuple[float, float], ...] = Field(
         ((51.389, 35.6892), (51.4, 35.7)),
-        description="(lon, lat) pairs that operators type when the location is unknown (city centre).",
+        description=(
+            "(lon, lat) pairs that operators type when the location is unknown (city centre)."
+        ),
     )
     hash_key: SecretStr = Field(
         SecretStr("t137-development-key-change-me"),
-        description="Secret key of the HMAC-SHA256 that pseudonymizes phone numbers and national ids.",
+        description=(
+            "Secret key of the HMAC-SHA256 that pseudonymizes phone numbers and national ids."
+        ),
     )
-    timezone: str = Field("Asia/Tehran", description="Time zone in which local dates are read and shown.")
+    timezone: str = Field(
+        "Asia/Tehran", description="Time zone in which local dates are read and shown."
+    )
 
     def tehran_dir(self) -> Path | None:
         """Return the real Tehran boundary folder when it exists, else None."""

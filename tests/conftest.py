@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 
 from geo.synthetic_geography import synthetic_boundaries
-from tests.support.postgres import PostgresUnavailable, throwaway_postgis
+from tests.support.postgres import PostgresUnavailableError, throwaway_postgis
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -60,7 +60,7 @@ def postgis_url() -> Iterator[str]:
     try:
         with throwaway_postgis() as url:
             yield url
-    except PostgresUnavailable as exc:
+    except PostgresUnavailableError as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"cannot start a throwaway PostGIS server: {exc}")

@@ -22,7 +22,7 @@ PG_BIN = Path(os.environ.get("T137_PG_BIN", "/usr/lib/postgresql/15/bin"))
 POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     """The binaries needed for a throwaway server are not installed."""
 
 
@@ -68,7 +68,7 @@ def throwaway_postgis(dbname: str = "t137") -> Iterator[str]:
     """
     reason = missing_requirements()
     if reason is not None:
-        raise PostgresUnavailable(reason)
+        raise PostgresUnavailableError(reason)
     root = Path(tempfile.mkdtemp(prefix="t137-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()
@@ -79,23 +79,54 @@ def throwaway_postgis(dbname: str = "t137") -> Iterator[str]:
     port = _free_port()
     log = root / "server.log"
     run = {"check": True, "capture_output": True, "cwd": str(root)}
-    subprocess.run(  # noqa: S603 - fixed binaries, arguments built here
-        _as_server_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
+    subprocess.run(
+        _as_server_user(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
         **run,  # type: ignore[arg-type]
     )
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60"
-    subprocess.run(  # noqa: S603
-        _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"]),
+    opts = (
+        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1"
+        " -c fsync=off -c full_page_writes=off -c max_connections=60"
+    )
+    subprocess.run(
+        _as_server_user(
+            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"]
+        ),
         **run,  # type: ignore[arg-type]
     )
     try:
-        psql = _as_server_user(["/usr/bin/psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1"])
-        subprocess.run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{dbname}"'], **run)  # type: ignore[arg-type]  # noqa: S603
-        subprocess.run([*psql, "-d", dbname, "-c", "CREATE EXTENSION postgis"], **run)  # type: ignore[arg-type]  # noqa: S603
+        psql = _as_server_user(
+            [
+                "/usr/bin/psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ]
+        )
+        subprocess.run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{dbname}"'], **run)  # type: ignore[arg-type]
+        subprocess.run([*psql, "-d", dbname, "-c", "CREATE EXTENSION postgis"], **run)  # type: ignore[arg-type]
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{dbname}"
     finally:
-        subprocess.run(  # noqa: S603
-            _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+        subprocess.run(
+            _as_server_user(
+                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
             check=False,
             capture_output=True,
             cwd=str(root),
