@@ -1,11 +1,18 @@
 """Pure functions and estimators over (Geo)DataFrames: KPIs, rankings, hotspots and maps."""
 
+from . import hotspots as hotspots
 from . import indicators as indicators
 from . import periods as periods
 from . import ranking as ranking
 from . import rates as rates
 from . import survival as survival
 from . import working_time as working_time
+from .hotspots import DensityHotspots as DensityHotspots
+from .hotspots import EmergingHotspots as EmergingHotspots
+from .hotspots import GiStarHotspots as GiStarHotspots
+from .hotspots import benjamini_hochberg as benjamini_hochberg
+from .hotspots import latlng_to_cells as latlng_to_cells
+from .hotspots import mann_kendall as mann_kendall
 from .indicators import backlog_series as backlog_series
 from .indicators import kpis as kpis
 from .indicators import load_sla_targets as load_sla_targets
@@ -22,3 +29,7 @@ from .working_time import iran_calendar as iran_calendar
 from .working_time import load_holidays as load_holidays
 from .working_time import wall_hours_between as wall_hours_between
 from .working_time import working_hours_between as working_hours_between
+
+#: The emerging-hotspot classes, and those the UI calls "recurring problem hotspots".
+HOTSPOT_PATTERNS = hotspots.PATTERNS
+RECURRING_HOTSPOTS = hotspots.RECURRING

@@ -14,8 +14,8 @@ codes) and end with a pandas frame:
 
 Usage::
 
-    .venv/bin/python bench/analytics.py --n 5000000          # the issue's size
-    .venv/bin/python bench/analytics.py --n 200000 --repeat 1  # a quick look
+    .venv/bin/python bench/kpis.py --n 5000000          # the issue's size
+    .venv/bin/python bench/kpis.py --n 200000 --repeat 1  # a quick look
 
 Prints one JSON object with the timings and the ratio ours / DuckDB.
 """
