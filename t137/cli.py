@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import assign, boundaries, demo, store
+from .commands import assign, boundaries, demo, ingest, store, synth
 
 app = typer.Typer(
     name="t137",
@@ -16,6 +16,8 @@ app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(store.store_app, name="store")
 app.add_typer(store.db_app, name="db")
 app.command("assign")(assign.assign)
+app.command("ingest")(ingest.ingest)
+app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 
 if __name__ == "__main__":  # pragma: no cover

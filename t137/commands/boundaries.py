@@ -13,6 +13,7 @@ from geo.boundary_check import check_boundaries
 from geo.errors import BoundaryError
 from geo.hierarchy import OVERLAP_SHARE, RUNNER_UP_CODE, RUNNER_UP_SHARE
 from geo.population import PopulationJoin, join_population_detailed
+from geo.store import open_store
 from ingest import schema as s
 
 from ..output import clear_errors, emit
@@ -145,7 +146,7 @@ def _report_rows(report: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _human(
-    result: ImportResult, written: Path, population: PopulationJoin | None, min_overlap: float
+    result: ImportResult, written: str, population: PopulationJoin | None, min_overlap: float
 ) -> str:
     frame = result.frame
     counts = frame[s.LEVEL].value_counts()
@@ -191,7 +192,16 @@ def import_(
     paths: Annotated[
         list[Path], typer.Argument(help="Boundary layers, e.g. OSM regions + Mahalat.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Directory to write boundaries.parquet into.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory to write boundaries.parquet into.")
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Also (or instead) write into a case store: folder or postgresql+psycopg:// URL.",
+        ),
+    ] = None,
     name_field: NameField = None,
     code_field: CodeField = None,
     parent_field: ParentField = None,
@@ -211,13 +221,16 @@ def import_(
     ] = 0.9,
     as_json: AsJson = False,
 ) -> None:
-    """Import boundary layers as one hierarchy (GeoParquet in --out).
+    """Import boundary layers as one hierarchy (GeoParquet in --out, and/or into --store).
 
     With several files (for example OSM regions and Mahalat neighborhoods) each finer
     layer is attached to the next coarser one by largest overlap, and the features below
     --min-overlap are listed.
     """
     with clear_errors():
+        if out is None and store is None:
+            msg = "Say where to write the boundaries: --out DIR, --store URL, or both."
+            raise BoundaryError(msg)
         options = _per_path(
             paths,
             layer,
@@ -236,12 +249,17 @@ def import_(
                 frame, population, code_column=code_column, population_column=population_column
             )
             frame = joined.frame
-        # The embedded default. `--store URL` (PostGIS) comes with the store: it will write
-        # `frame` through the store instead of write_boundaries.
-        written = write_boundaries(frame, out)
+        targets: list[str] = []
+        if out is not None:
+            targets.append(str(write_boundaries(frame, out)))
+        if store is not None:
+            with open_store(store) as opened:
+                opened.write_boundaries(frame)
+                targets.append(f"store {opened.url}")
+    written = " and ".join(targets)
     counts = frame[s.LEVEL].value_counts()
     summary: dict[str, Any] = {
-        "path": str(written),
+        "path": written,
         "feature_counts": {lv: int(counts[lv]) for lv in s.LEVELS if lv in counts.index},
         "sources": [
             {

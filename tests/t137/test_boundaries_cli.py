@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from geo.boundaries import load_boundaries
 from geo.crs import METRIC_CRS
+from geo.store import open_store
 from ingest import schema as s
 from t137.cli import app
 
@@ -295,3 +296,22 @@ def test_import_real_tehran(runner: CliRunner, tehran_dir: Path, tmp_path: Path)
     assert 0 < len(below) < 30
     assert all(row["overlap_share"] < 0.9 for row in below)
     assert len(load_boundaries(tmp_path)) == 397
+
+
+def test_import_into_a_store(runner: CliRunner, tmp_path: Path) -> None:
+    layer = write_hoods(tmp_path / "hoods.shp")
+    store = tmp_path / "store"
+    args = ["boundaries", "import", str(layer), "--code-field", "KOD", "--name-field", "NAM"]
+    result = runner.invoke(app, [*args, "--parent-field", "REG", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    with open_store(store) as opened:
+        stored = opened.read_boundaries()
+    assert sorted(stored[s.LEVEL].value_counts().items()) == [("neighborhood", 4), ("region", 2)]
+    assert not (tmp_path / "out").exists()
+
+
+def test_import_needs_a_target(runner: CliRunner, tmp_path: Path) -> None:
+    layer = write_hoods(tmp_path / "hoods.shp")
+    result = runner.invoke(app, ["boundaries", "import", str(layer), "--code-field", "KOD"])
+    assert result.exit_code == 2
+    assert "--out DIR, --store URL" in result.stderr

@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostGIS case store (env.py, versions/)."""

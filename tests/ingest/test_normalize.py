@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.errors import InputError
+from geo.persian import normalize_text
+from ingest.arrowtext import ascii_digits, normalize_text_array, to_string_array
+from ingest.identifiers import (
+    mask_identifiers,
+    national_id_checksum_ok,
+    normalize_national_ids,
+    normalize_phones,
+)
+from ingest.pseudonymize import Pseudonymizer
+from ingest.taxonomy import load_taxonomy, match_categories
+
+# Text without the cases the vectorized normalizer leaves to the scalar one (the "می"
+# prefix and plural suffixes, presentation forms, yeh + hamza).
+simple = st.text(
+    alphabet="ابپتجچخدرزسشکگلمنوهیيكةأ ‌\u064b\u0640۰۱۲۳۴۵۶۷۸۹٠١٢0123456789abc\t\n\u00a0\u200d",
+    max_size=30,
+).filter(lambda t: "می" not in t.replace("ي", "ی") and "ها" not in t and "تر" not in t)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(simple, max_size=8))
+def test_vectorized_normalization_matches_the_scalar_one(values: list[str]) -> None:
+    out = normalize_text_array(values).to_pylist()
+    for before, after in zip(values, out, strict=True):
+        expected = normalize_text(before)
+        assert after == (expected or None)
+
+
+def test_ascii_digits() -> None:
+    assert ascii_digits(to_string_array(["۱۲۳", "٤٥٦", "x7", None])).to_pylist() == [
+        "123",
+        "456",
+        "x7",
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical", "valid"),
+    [
+        ("09121234567", "09121234567", True),
+        ("+98 (912) 123-4567", "09121234567", True),
+        ("0098-912-123-4567", "09121234567", True),
+        ("۹۱۲۱۲۳۴۵۶۷", "09121234567", True),
+        ("021 8877 6655", "02188776655", True),
+        ("88776655", "88776655", True),
+        ("123", "123", False),
+        ("no number", "no number", False),
+    ],
+)
+def test_phones(text: str, canonical: str, valid: bool) -> None:
+    out = normalize_phones([text])
+    assert out.value.to_pylist() == [canonical]
+    assert out.valid.tolist() == [valid]
+
+
+def test_national_ids() -> None:
+    out = normalize_national_ids(["0084575948", "84575948", "0084575949", "1111111111", None])
+    assert out.value.to_pylist() == ["0084575948", "0084575948", "0084575949", "1111111111", None]
+    assert out.valid.tolist() == [True, True, False, False, True]
+    digits = np.array([[0, 0, 1, 3, 5, 4, 2, 4, 1, 9]], dtype=np.uint8)
+    assert national_id_checksum_ok(digits).tolist() == [True]
+
+
+def test_masking_in_free_text() -> None:
+    out = mask_identifiers(["شماره ۰۹۱۲۱۲۳۴۵۶۷", "0912 123 4567 زنگ", "کد 0084575948", "پلاک 12"])
+    assert out.to_pylist() == ["شماره [***]", "[***] زنگ", "کد [***]", "پلاک 12"]
+
+
+def test_pseudonymizer_refuses_an_empty_key_and_hashes_once_per_value() -> None:
+    with pytest.raises(InputError, match="empty"):
+        Pseudonymizer(b"")
+    p = Pseudonymizer("secret")
+    out = p.hash_array(["a", None, "a", "b"]).to_pylist()
+    assert out[0] == out[2] != out[3]
+    assert out[1] is None
+
+
+def test_taxonomy_matches_spelling_variants() -> None:
+    t = load_taxonomy()
+    assert t.kind("شكايت") == "complaint"
+    assert t.kind("  Complaint ") == "complaint"
+    assert t.kind("چیز") is None
+    assert t.unit("شهرداري منطقه ۳") == "region_03"
+    assert t.unit("HPD") == "HPD"
+    m = match_categories(
+        t, ["خدمات شهری", "فنی و عمرانی", None, "نامعلوم"], ["رفت‌وروب", "پیاده رو", None, None], n=4
+    )
+    assert m.category.tolist() == ["urban_services", "technical", "other", "other"]
+    assert m.subcategory.tolist() == ["cleaning", "sidewalks", None, None]
+    assert m.unknown.tolist() == [False, False, False, True]
+    assert m.empty.tolist() == [False, False, True, False]
