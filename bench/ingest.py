@@ -146,9 +146,7 @@ def main() -> None:
     report["goal_met"] = (
         rows_per_s["rows_per_s"] >= GOAL_ROWS_PER_S and rows_per_s["peak_gb"] <= GOAL_PEAK_GB
     )
-    report["bench_peak_gb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2
-    )
+    report["bench_peak_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
     print(json.dumps(report, ensure_ascii=False))
 
 
