@@ -1,12 +1,17 @@
 """Pure functions and estimators over (Geo)DataFrames: KPIs, rankings, hotspots and maps."""
 
+from . import custody as custody
+from . import duplicates as duplicates
 from . import hotspots as hotspots
 from . import indicators as indicators
 from . import periods as periods
+from . import quality as quality
 from . import ranking as ranking
 from . import rates as rates
 from . import survival as survival
 from . import working_time as working_time
+from .custody import referral_custody as referral_custody
+from .duplicates import find_duplicates as find_duplicates
 from .hotspots import DensityHotspots as DensityHotspots
 from .hotspots import EmergingHotspots as EmergingHotspots
 from .hotspots import GiStarHotspots as GiStarHotspots
@@ -18,6 +23,8 @@ from .indicators import kpis as kpis
 from .indicators import load_sla_targets as load_sla_targets
 from .periods import period_labels as period_labels
 from .periods import period_table as period_table
+from .quality import case_flags as case_flags
+from .quality import quality_flags as quality_flags
 from .ranking import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 from .ranking import METRICS as METRICS
 from .ranking import rank_areas as rank_areas

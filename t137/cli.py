@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import assign, boundaries, demo, ingest, store, synth
+from .commands import analyze, assign, boundaries, demo, ingest, store, synth
 
 app = typer.Typer(
     name="t137",
@@ -18,6 +18,9 @@ app.add_typer(store.db_app, name="db")
 app.command("assign")(assign.assign)
 app.command("ingest")(ingest.ingest)
 app.command("synth")(synth.synth)
+app.command("kpis")(analyze.kpis_cmd)
+app.command("hotspots")(analyze.hotspots_cmd)
+app.command("rank")(analyze.rank_cmd)
 app.command("demo")(demo.demo)
 
 if __name__ == "__main__":  # pragma: no cover
