@@ -36,6 +36,16 @@ accepted, in the region the address names, or anywhere when it names none); its 
 is ``address``. When nothing is accepted but the address names a known region, the result
 is that region. Points are never more precise than the match: a neighborhood gets its
 representative point (:func:`shapely.point_on_surface`), a region its own.
+
+Cost
+----
+The work is done once per distinct thing, never per row: texts that parse alike (same
+region and components: house numbers and spellings aside) are matched once; a component
+("خیابان گلبرگ", "نارمک") shared by many addresses has its queries scored against the
+gazetteer once per call (scores before the region penalty, which depends on the address);
+and each distinct query text is compared with the names once. Batches bound the memory of
+the score matrices (four million address-name cells). A 137 export of a million
+rows repeats a few tens of thousands of address texts: they take about a second.
 """
 
 from __future__ import annotations

@@ -114,9 +114,17 @@ def ascii_digits(arr: pa.Array) -> pa.Array:
     ['1402/07/15', None]
     """
     arr = to_string_array(arr)
-    if len(arr) == 0 or pc.all(pc.string_is_ascii(arr), skip_nulls=True).as_py() in (True, None):
+    if len(arr) == 0:
         return arr
-    return _map_pairs(arr.cast(pa.large_string()), _LUT_DIGITS)
+    other = pc.invert(pc.fill_null(pc.string_is_ascii(arr), True))
+    count = pc.sum(other).as_py() or 0
+    if count == 0:
+        return arr
+    large = arr.cast(pa.large_string())
+    if 2 * count > len(arr):
+        return _map_pairs(large, _LUT_DIGITS)
+    # Few values hold other digits (or letters): rewrite those only.
+    return pc.replace_with_mask(large, other, _map_pairs(large.filter(other), _LUT_DIGITS))
 
 
 def strip_to_null(arr: pa.Array) -> pa.Array:
@@ -171,6 +179,38 @@ def map_unique(arr: pa.Array, func: Callable[[str], T], *, null: T) -> list[T]:
     table: list[T] = [*mapped, null]
     idx = np.where(codes < 0, len(mapped), codes)
     return [table[i] for i in idx.tolist()]
+
+
+def map_array_distinct(arr: pa.Array, func: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """Apply an element-wise array function to the distinct values only, when they are few.
+
+    Parameters
+    ----------
+    arr : pyarrow.Array
+        Strings.
+    func : callable
+        Takes and returns a string array of the same length; each output value must
+        depend on its input value only.
+
+    Returns
+    -------
+    pyarrow.Array
+        ``func(arr)``, computed on the distinct values and spread back when there are at
+        most half as many as values (addresses, canned descriptions), else directly.
+
+    Examples
+    --------
+    >>> map_array_distinct(to_string_array(["a", None, "a"]), pc.utf8_upper).to_pylist()
+    ['A', None, 'A']
+    """
+    arr = to_string_array(arr)
+    encoded = pc.dictionary_encode(arr, null_encoding="encode")
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    if 2 * len(encoded.dictionary) > len(arr):
+        return func(arr)
+    mapped = func(encoded.dictionary)
+    return mapped.take(encoded.indices)
 
 
 def encode(arr: pa.Array) -> tuple[np.ndarray, list[str]]:
@@ -245,14 +285,15 @@ def _map_pairs(arr: pa.Array, lut: np.ndarray) -> pa.Array:
     offsets, data = _buffers(arr)
     if len(data) < 2:
         return arr
-    hits = []
+    # Test the pairs at even and at odd byte positions (zero-copy views), then merge the two
+    # masks so that the positions come out sorted.
     lut_any = lut != 0
+    hit = np.zeros(len(data), dtype=bool)
     for start in (0, 1):
         usable = (len(data) - start) // 2 * 2
         pairs = data[start : start + usable].view(">u2")
-        found = np.flatnonzero(lut_any[pairs])
-        hits.append(found * 2 + start)
-    pos = np.sort(np.concatenate(hits))
+        hit[start : start + usable : 2] = lut_any[pairs]
+    pos = np.flatnonzero(hit)
     if len(pos) == 0:
         return arr
     repl = lut[(data[pos].astype(np.int64) << 8) | data[pos + 1]].astype(np.int64)
@@ -262,10 +303,15 @@ def _map_pairs(arr: pa.Array, lut: np.ndarray) -> pa.Array:
     out[pos[two]] = (0xC0 | (repl[two] >> 6)).astype(np.uint8)
     out[pos[two] + 1] = (0x80 | (repl[two] & 0x3F)).astype(np.uint8)
     out[pos[ascii_] + 1] = repl[ascii_].astype(np.uint8)
-    dropped = np.sort(np.concatenate([pos[repl == -1], pos[repl == -1] + 1, pos[ascii_]]))
-    if len(dropped):
-        out = np.delete(out, dropped)
-        new_offsets = offsets - np.searchsorted(dropped, offsets, side="left")
+    gone = pos[repl == -1]
+    if len(gone) or ascii_.any():
+        dropped = np.zeros(len(out), dtype=bool)
+        dropped[gone] = True
+        dropped[gone + 1] = True
+        dropped[pos[ascii_]] = True
+        # Each offset moves back by the number of bytes dropped before it.
+        new_offsets = offsets - np.searchsorted(np.flatnonzero(dropped), offsets, side="left")
+        out = out[~dropped]
     else:
         new_offsets = offsets
     validity = arr.buffers()[0]

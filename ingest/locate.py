@@ -46,6 +46,13 @@ def _as_object(values: pd.Series) -> np.ndarray:
     return out
 
 
+def _has_text(values: pd.Series) -> np.ndarray:
+    """Return which values hold some non-blank text, testing each distinct value once."""
+    codes, uniques = pd.factorize(values, sort=False)
+    text = np.array([str(u).strip() != "" for u in uniques] + [False], dtype=bool)
+    return text[np.where(codes < 0, len(uniques), codes)]
+
+
 def _flags(labels: pd.Index, code: str, detail: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -109,13 +116,12 @@ def locate(
     outside = (reason == REASON_OUTSIDE) & had_point
 
     fallback = ~placed
-    address = cases[s.ADDRESS].astype("string") if s.ADDRESS in cases else None
     matched = np.zeros(n, dtype=bool)
-    if gazetteer is not None and address is not None and fallback.any():
-        texts = address[fallback]
-        has_text = texts.notna() & (texts.str.strip() != "")
+    if gazetteer is not None and s.ADDRESS in cases and fallback.any():
+        texts = cases.loc[fallback, s.ADDRESS]
+        has_text = _has_text(texts)
         if has_text.any():
-            found = geocode_addresses(texts[has_text], gazetteer)
+            found = geocode_addresses(texts[has_text].astype("string"), gazetteer)
             positions = cases.index.get_indexer(found.index)
             found_precision = _as_object(found[s.GEOCODE_PRECISION])
             ok = found_precision != "none"

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from geo.errors import InputError
 
-from .arrowtext import encode, take_values, to_string_array
+from .arrowtext import encode, to_string_array
 
 #: Hex characters kept of each digest (128 bits: collisions are negligible below 10^18 ids).
 PSEUDONYM_HEX_CHARS: Final = 32
@@ -121,15 +121,34 @@ class Pseudonymizer:
         """
         codes, uniques = encode(to_string_array(values))
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
-        hashed = []
+        digests: list[bytes] = []
+        append = digests.append
         for value in uniques:
             inner = inner_copy()
             inner.update(value.encode("utf-8"))
             outer = outer_copy()
             outer.update(inner.digest())
-            hashed.append(outer.hexdigest()[:PSEUDONYM_HEX_CHARS])
-        spread = take_values(hashed, codes, null=None)
-        return pa.array(spread, type=pa.large_string())
+            append(outer.digest())
+        hashed = _hex_prefixes(b"".join(digests), len(digests))
+        indices = pa.array(codes, type=pa.int64(), mask=codes < 0)
+        return hashed.take(indices)
+
+
+_HEX: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_DIGEST_BYTES: Final = 32
+
+
+def _hex_prefixes(digests: bytes, n: int) -> pa.Array:
+    """Return the first :data:`PSEUDONYM_HEX_CHARS` hex digits of ``n`` joined SHA-256 digests."""
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(n, _DIGEST_BYTES)
+    head = raw[:, : PSEUDONYM_HEX_CHARS // 2]
+    text = np.empty((n, PSEUDONYM_HEX_CHARS), dtype=np.uint8)
+    text[:, 0::2] = _HEX[head >> 4]
+    text[:, 1::2] = _HEX[head & 0x0F]
+    offsets = np.arange(n + 1, dtype=np.int64) * PSEUDONYM_HEX_CHARS
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())]
+    )
 
 
 def hmac_sha256_hex(key: bytes | str, value: str) -> str:

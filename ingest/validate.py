@@ -277,12 +277,16 @@ def check_coordinates(
     reason = np.full(n, None, dtype=object)
     detail = np.full(n, None, dtype=object)
     column = np.full(n, None, dtype=object)
+    taken = np.zeros(n, dtype=bool)  # rows with a reason (the first one put wins)
 
     def put(mask: np.ndarray, code: Reason, text: object, col: object) -> None:
-        mask = mask & (reason == None)  # noqa: E711 (element-wise)
+        mask = mask & ~taken
+        if not mask.any():
+            return
+        taken[mask] = True
         reason[mask] = code.value
-        detail[mask] = text if isinstance(text, str) else np.asarray(text, dtype=object)[mask]
-        column[mask] = col if isinstance(col, str) else np.asarray(col, dtype=object)[mask]
+        detail[mask] = text if isinstance(text, str) else np.asarray(text)[mask].astype(object)
+        column[mask] = col if isinstance(col, str) else np.asarray(col)[mask].astype(object)
 
     put(x_bad | y_bad, Reason.COORD_NON_NUMERIC, "", np.where(x_bad, lon_column, lat_column))
     one = x_blank ^ y_blank
@@ -303,7 +307,7 @@ def check_coordinates(
             & (np.abs(y - py) <= PLACEHOLDER_TOLERANCE_DEG)
         )
         put(hit, Reason.COORD_PLACEHOLDER, f"placeholder ({px}, {py})", lon_column)
-    refused = reason != None  # noqa: E711
+    refused = taken
     x[refused | ~both] = np.nan
     y[refused | ~both] = np.nan
     return Coordinates(lon=x, lat=y, reason=reason, detail=detail, bad_column=column)
@@ -350,12 +354,34 @@ def _object(values: object, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, None, dtype=object)
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        arr = to_string_array(values)
-        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
+        return _strings_to_objects(to_string_array(values))
     out = np.asarray(values, dtype=object)
     if out.shape != (n,):
         out = np.full(n, values, dtype=object)
     return out
+
+
+_FEW: Final = 1_000
+
+
+def _strings_to_objects(arr: pa.Array) -> np.ndarray:
+    """Return strings as an object array (None for null), building each distinct one once.
+
+    Making Python strings from non-ASCII UTF-8 is the cost; a Persian column of few distinct
+    values (status text, descriptions, addresses) makes each once and shares it.
+    """
+    direct = len(arr) <= _FEW or pc.all(pc.string_is_ascii(arr), skip_nulls=True).as_py() in (
+        True,
+        None,
+    )
+    encoded = None if direct else pc.dictionary_encode(arr)
+    if encoded is None or 2 * len(encoded.dictionary) > len(arr):
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
+    uniques = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    uniques[:-1] = encoded.dictionary.to_numpy(zero_copy_only=False)
+    uniques[-1] = None
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    return uniques[np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)]
 
 
 def _categorical(values: np.ndarray, categories: Sequence[str] | None) -> pd.Categorical:
@@ -444,7 +470,10 @@ def validate_cases(frame: pd.DataFrame, *, what: str = "cases") -> None:
     if (np.abs(lon[~np.isnan(lon)]) > 180).any() or (np.abs(lat[~np.isnan(lat)]) > 90).any():
         msg = f"{what} has coordinates out of range."
         raise InputError(msg)
-    if frame.duplicated(list(s.CASE_KEY)).any():
+    sources = frame[s.SOURCE]
+    one_source = len(frame) == 0 or bool((sources == sources.iloc[0]).all())
+    keys = frame[s.CASE_ID] if one_source and s.CASE_KEY == (s.SOURCE, s.CASE_ID) else None
+    if (frame[list(s.CASE_KEY)].duplicated() if keys is None else keys.duplicated()).any():
         msg = f"{what} has duplicated (source, case_id) keys."
         raise InputError(msg)
 
@@ -623,7 +652,7 @@ def finish(
         )
 
     positions = np.flatnonzero(keep)
-    cases = frame if len(positions) == n else frame.iloc[positions].copy()
+    cases = frame if len(positions) == n else frame.take(positions)
     labels = staged.row_numbers[positions]
     cases.index = pd.Index(labels, name=ROW_INDEX_NAME)
     for name in (s.CATEGORY, s.SUBCATEGORY, s.UNIT):
@@ -648,7 +677,8 @@ def finish(
         quarantine=quarantine,
         flags=flags.reset_index(drop=True),
         rows_read=n + len(staged.rejected),
-        raw=staged.raw if len(positions) == n else staged.raw.take(pa.array(positions)),
+        raw_table=staged.raw,
+        raw_rows=None if len(positions) == n else positions,
         events=staged.events,
         row_label=staged.row_label,
         encoding=staged.encoding,

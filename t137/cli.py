@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import analyze, assign, boundaries, demo, ingest, store, synth
+from .commands import analyze, assign, boundaries, demo, ingest, serve, store, synth
 
 app = typer.Typer(
     name="t137",
@@ -21,6 +21,7 @@ app.command("synth")(synth.synth)
 app.command("kpis")(analyze.kpis_cmd)
 app.command("hotspots")(analyze.hotspots_cmd)
 app.command("rank")(analyze.rank_cmd)
+app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 
 if __name__ == "__main__":  # pragma: no cover

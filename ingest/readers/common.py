@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Final
@@ -20,6 +20,7 @@ from ..arrowtext import ascii_digits, encode, is_blank, take_values, to_string_a
 from ..identifiers import (
     NATIONAL_ID_PREFIX,
     PHONE_PREFIX,
+    NormalizedIds,
     mask_identifiers,
     mask_numbers,
     normalize_national_ids,
@@ -175,7 +176,7 @@ def pseudonymize(
     ):
         if name is None:
             continue
-        normalized = normalize(column(table, name))
+        normalized = _per_distinct(normalize, column(table, name))
         found.append(notes(~normalized.valid, Flag.INVALID_IDENTIFIER, name, "unexpected shape"))
         hashed = pseudonymizer.hash_array(prefixed(prefix, normalized.value))
         raw = raw.set_column(raw.schema.get_field_index(name), name, hashed)
@@ -189,6 +190,21 @@ def pseudonymize(
         index = raw.schema.get_field_index(name)
         raw = raw.set_column(index, name, mask_identifiers(raw.column(name)))
     return raw, key, found
+
+
+def _per_distinct(
+    normalize: Callable[[object], NormalizedIds], values: pa.Array | None
+) -> NormalizedIds:
+    """Normalize identifiers once per distinct value when they repeat (citizens call again)."""
+    arr = to_string_array(pa.nulls(0, pa.string()) if values is None else values)
+    encoded = pc.dictionary_encode(arr)
+    if 2 * len(encoded.dictionary) > len(arr):
+        return normalize(arr)
+    distinct = normalize(encoded.dictionary)
+    rows = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    index = np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.int64)
+    valid = np.append(distinct.valid, True)  # a null is blank, and blank is valid
+    return NormalizedIds(value=distinct.value.take(encoded.indices), valid=valid[index])
 
 
 def lookup(
@@ -213,10 +229,19 @@ def lookup(
     return out, np.asarray(unknown, dtype=bool)
 
 
-def integers(values: pa.Array | None, lo: int, hi: int, *, n: int) -> tuple[list[Any], np.ndarray]:
-    """Parse integers in ``lo..hi`` (any digits); return values (None where absent) and bad rows."""
+def integers(values: pa.Array | None, lo: int, hi: int, *, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parse integers in ``lo..hi`` (any digits).
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Object array of int, None where absent or bad.
+    bad : numpy.ndarray
+        Rows with text that is not such an integer.
+    """
+    out = np.full(n, None, dtype=object)
     if values is None:
-        return [None] * n, np.zeros(n, dtype=bool)
+        return out, np.zeros(n, dtype=bool)
     text = ascii_digits(values)
     is_int = np.asarray(
         pc.fill_null(pc.match_substring_regex(text, _INT), False).to_numpy(zero_copy_only=False),
@@ -230,7 +255,7 @@ def integers(values: pa.Array | None, lo: int, hi: int, *, n: int) -> tuple[list
         )
     inside = is_int & (numbers >= lo) & (numbers <= hi)
     bad = ~inside & ~is_blank(text)
-    out: list[Any] = [int(v) if ok else None for v, ok in zip(numbers, inside, strict=True)]
+    out[inside] = numbers[inside].astype(np.int64).tolist()
     return out, bad
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,9 @@ class ReadResult:
         ``cases.index`` and ``code`` a :class:`~ingest.quarantine.Flag` value.
     rows_read : int
         Rows read from the source (blank lines excluded); always ``kept + quarantined``.
-    raw : pyarrow.Table
-        The kept rows as read (text, identifiers hashed), aligned with ``cases``, so that
-        a later stage can still quarantine a row with its raw content.
+    raw_table : pyarrow.Table
+        The rows as read (text, identifiers hashed): the kept rows, or more rows of which
+        ``raw_rows`` are the kept ones (taking them is deferred until :attr:`raw` is used).
     events : pandas.DataFrame or None
         Referral history (:data:`ingest.schema.EVENT_COLUMNS`) when the source has one.
     row_label : str
@@ -50,6 +51,9 @@ class ReadResult:
         The text encoding detected, for files.
     blank_lines : int
         Lines without any value, skipped and not counted as rows.
+    raw_rows : numpy.ndarray or None
+        Positions in ``raw_table`` of the kept rows, in the order of ``cases``; None when
+        ``raw_table`` holds exactly the kept rows.
     """
 
     source: str
@@ -58,12 +62,13 @@ class ReadResult:
     quarantine: pd.DataFrame
     flags: pd.DataFrame
     rows_read: int
-    raw: pa.Table
+    raw_table: pa.Table
     events: pd.DataFrame | None = None
     row_label: str = "line"
     encoding: str | None = None
     blank_lines: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    raw_rows: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.kept + self.quarantined != self.rows_read:
@@ -72,6 +77,21 @@ class ReadResult:
                 f"{self.quarantined} quarantined; this is a bug in the reader, please report it."
             )
             raise AssertionError(msg)
+
+    @cached_property
+    def raw(self) -> pa.Table:
+        """The kept rows as read (text, identifiers hashed), aligned with ``cases``.
+
+        A later stage can still quarantine a row with its raw content.
+        """
+        if self.raw_rows is None:
+            return self.raw_table
+        return self.raw_table.take(pa.array(self.raw_rows, type=pa.int64()))
+
+    def _raw_at(self, positions: np.ndarray) -> pa.Table:
+        """Return the raw rows of the kept rows at ``positions`` (of ``cases``)."""
+        rows = positions if self.raw_rows is None else self.raw_rows[positions]
+        return self.raw_table.take(pa.array(rows, type=pa.int64()))
 
     @property
     def kept(self) -> int:
@@ -150,7 +170,7 @@ class ReadResult:
             raise KeyError(msg)
         detail_list = [details] * len(labels) if isinstance(details, str) else list(details)
         value_list = list(values) if values is not None else [None] * len(labels)
-        raw_rows = self.raw.take(pa.array(positions)).to_pylist()
+        raw_rows = self._raw_at(positions).to_pylist()
         messages = [
             message(
                 reason,
@@ -181,7 +201,7 @@ class ReadResult:
             cases=self.cases[keep],
             quarantine=quarantine,
             flags=flags,
-            raw=self.raw.filter(pa.array(keep)),
+            raw_rows=(np.arange(len(keep)) if self.raw_rows is None else self.raw_rows)[keep],
         )
 
     def flagged(self, flag: Flag) -> pd.Index:

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import schema as s
-from ..arrowtext import normalize_text_array
+from ..arrowtext import map_array_distinct, normalize_text_array
 from ..dates import Calendar, parse_datetimes
 from ..identifiers import mask_identifiers
 from ..pseudonymize import Pseudonymizer
@@ -189,7 +189,7 @@ def stage_table(
     values[s.SATISFACTION], bad_sat = integers(column(t, cols.get(s.SATISFACTION)), 1, 5, n=n)
     found.append(notes(bad_sat, Flag.INVALID_SATISFACTION, cols.get(s.SATISFACTION), "not 1-5"))
     reopen, bad_reopen = integers(column(t, cols.get(s.REOPEN_COUNT)), 0, 32_767, n=n)
-    values[s.REOPEN_COUNT] = [0 if v is None else v for v in reopen]
+    values[s.REOPEN_COUNT] = np.where(pd.isna(reopen), 0, reopen)
     found.append(
         notes(bad_reopen, Flag.INVALID_REOPEN_COUNT, cols.get(s.REOPEN_COUNT), "not a count")
     )
@@ -197,9 +197,9 @@ def stage_table(
     masked: dict[str, pa.Array] = {}
     for name in (s.DESCRIPTION, s.ADDRESS):
         if name in cols and cols[name] not in masked:
-            masked[cols[name]] = mask_identifiers(column(t, cols[name]))
+            masked[cols[name]] = map_array_distinct(column(t, cols[name]), mask_identifiers)
         if name in cols:
-            values[name] = normalize_text_array(masked[cols[name]])
+            values[name] = map_array_distinct(masked[cols[name]], normalize_text_array)
     values[s.LON] = column(t, cols.get(s.LON))
     values[s.LAT] = column(t, cols.get(s.LAT))
 

@@ -262,9 +262,9 @@ def _parse(body: bytes, names: list[str], delim: str, *, first_line: int, depth:
         )
 
     try:
-        table = run(threads=True)
-        if invalid:
-            table = run(threads=False)  # invalid rows get their record numbers
+        # One serial pass: invalid rows only get their record numbers without threads, and
+        # a threaded pass followed by a serial one (whenever a line is malformed) costs more.
+        table = run(threads=False)
     except pa.ArrowInvalid as exc:  # e.g. a value larger than a block: give up on the region
         return _line_by_line(body, names, delim, first_line=first_line, why=str(exc))
     table = table.combine_chunks()
@@ -293,7 +293,8 @@ def _parse(body: bytes, names: list[str], delim: str, *, first_line: int, depth:
     starts = first_line + np.concatenate(([0], np.cumsum(all_spans)[:-1])).astype(np.int64)
     valid_starts = starts[is_valid]
     keep = ~blank
-    out = TextTable(table.filter(pa.array(keep)), valid_starts[keep])
+    kept = table.filter(pa.array(keep)) if blank.any() else table
+    out = TextTable(kept, valid_starts[keep])
     out.blank_lines = int(blank.sum())
     pieces: list[TextTable] = []
     for (_, text, found), start, span in zip(
@@ -342,11 +343,16 @@ def _count_lines(text: str) -> int:
 
 def _all_blank(table: pa.Table) -> np.ndarray:
     blank = np.ones(table.num_rows, dtype=bool)
+    rows = np.arange(table.num_rows)  # rows blank so far: only these are tested further
     for column in table.columns:
         arr = column.chunk(0) if column.num_chunks else pa.array([], pa.string())
+        if len(rows) < len(arr):
+            arr = arr.take(pa.array(rows))
         empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True)
-        blank &= np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
-        if not blank.any():
+        still = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+        blank[rows[~still]] = False
+        rows = rows[still]
+        if not len(rows):
             break
     return blank
 

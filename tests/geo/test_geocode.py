@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.errors import InputError
 from geo.gazetteer import build_gazetteer, read_places
@@ -106,8 +108,9 @@ def test_neighborhood_match_gets_its_representative_point(gaz: object) -> None:
 
 
 def test_never_more_precise_than_the_match(gaz: object) -> None:
-    out = geocode_addresses(  # type: ignore[arg-type]
-        ["منطقه ۸، خیابان ناشناخته", "مهران، کوچه ۲", "ناکجاآباد", None, ""], gaz
+    out = geocode_addresses(
+        ["منطقه ۸، خیابان ناشناخته", "مهران، کوچه ۲", "ناکجاآباد", None, ""],
+        gaz,  # type: ignore[arg-type]
     )
     region, shared, nothing, missing, empty = (out.iloc[i] for i in range(5))
     areas = gaz.areas  # type: ignore[attr-defined]
@@ -192,3 +195,50 @@ def test_tehran_accuracy_goal(tehran_dir: Path) -> None:
     wrong = out[s.NEIGHBORHOOD_CODE].notna().to_numpy() & ~right & (out[SCORE] >= ACCEPT_SCORE)
     assert right.mean() >= 0.90
     assert wrong.mean() <= 0.02
+
+
+def test_addresses_that_parse_alike_get_the_same_result(gaz: object) -> None:
+    texts = ["منطقه ۸، نارمک، خ گلبرگ، پ ۱۲", "منطقه 8 نارمك خیابان گلبرگ پلاک 99"]
+    out = geocode_addresses(texts, gaz)  # type: ignore[arg-type]
+    assert out[s.NEIGHBORHOOD_CODE].tolist() == ["801", "801"]
+    assert out.iloc[0].equals(out.iloc[1])
+
+
+def test_small_batches_and_a_small_score_cache_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import geo.geocode as gc
+
+    geo = synthetic_boundaries(n_regions=4, n_neighborhoods=30, seed=2)
+    gazetteer = build_gazetteer(geo)
+    hoods = gazetteer.areas[gazetteer.areas[s.LEVEL] == s.LEVEL_NEIGHBORHOOD].rename_axis(s.CODE)
+    texts = noisy_addresses(hoods.reset_index(), 300, seed=4)[s.ADDRESS]
+    whole = geocode_addresses(texts, gazetteer)
+    names = len(gazetteer.names)
+    monkeypatch.setattr(gc, "_BATCH_CELLS", 7 * names)  # batches of 7 addresses
+    monkeypatch.setattr(gc, "_CACHE_CELLS", 20 * names)  # the score cache keeps 20 components
+    pd.testing.assert_frame_equal(geocode_addresses(texts, gazetteer), whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=12),
+    codes=st.lists(st.integers(0, 5), min_size=1, max_size=10),
+    seed=st.integers(0, 2**16),
+)
+def test_group_maxima_equal_reduceat(sizes: list[int], codes: list[int], seed: int) -> None:
+    from geo.geocode import _column_group_max, _group_max, _members
+
+    rng = np.random.default_rng(seed)
+    code_idx = pd.factorize(np.asarray(codes))[0]
+    values = rng.integers(-5, 5, size=(sum(sizes), len(code_idx))).astype(np.float32)
+    groups = np.repeat(np.arange(len(sizes)) * 2, sizes)  # every other group empty
+    expected = np.full((2 * len(sizes), len(code_idx)), -np.inf, dtype=np.float32)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    expected[::2] = np.maximum.reduceat(values, starts, axis=0)
+    np.testing.assert_array_equal(_group_max(values, groups, 2 * len(sizes)), expected)
+    order = np.argsort(code_idx, kind="stable")
+    by_code = np.maximum.reduceat(
+        values[:, order], np.flatnonzero(np.r_[True, np.diff(code_idx[order]) != 0]), axis=1
+    )
+    np.testing.assert_array_equal(_column_group_max(values, _members(code_idx)), by_code)

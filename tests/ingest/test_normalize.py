@@ -6,8 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from geo.persian import normalize_text
-from ingest.arrowtext import ascii_digits, normalize_text_array, to_string_array
+from geo.persian import normalize_digits, normalize_text
+from ingest.arrowtext import (
+    ascii_digits,
+    map_array_distinct,
+    normalize_text_array,
+    to_string_array,
+)
 from ingest.identifiers import (
     mask_identifiers,
     national_id_checksum_ok,
@@ -15,6 +20,7 @@ from ingest.identifiers import (
     normalize_phones,
 )
 from ingest.pseudonymize import Pseudonymizer
+from ingest.readers.common import integers
 from ingest.taxonomy import load_taxonomy, match_categories
 
 # Text without the cases the vectorized normalizer leaves to the scalar one (the "می"
@@ -98,3 +104,51 @@ def test_taxonomy_matches_spelling_variants() -> None:
     assert m.subcategory.tolist() == ["cleaning", "sidewalks", None, None]
     assert m.unknown.tolist() == [False, False, False, True]
     assert m.empty.tolist() == [False, False, True, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["خ ۱۲", "كوچه 9", "  ", "۰۹۱۲۱۲۳۴۵۶۷ تماس", "ab"]), max_size=40))
+def test_mapping_distinct_values_equals_mapping_every_value(values: list[str]) -> None:
+    arr = to_string_array([*values, None])
+    for func in (normalize_text_array, mask_identifiers):
+        assert map_array_distinct(arr, func).to_pylist() == func(arr).to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), simple), max_size=8))
+def test_ascii_digits_matches_the_scalar_digits(values: list[str | None]) -> None:
+    got = ascii_digits(to_string_array(values)).to_pylist()
+    assert got == [None if v is None else normalize_digits(v) for v in values]
+
+
+def test_hashing_many_values_equals_hashing_each() -> None:
+    p = Pseudonymizer(b"k" * 80)  # longer than a block: the key is hashed first
+    values = ["09121234567", None, "۰۹۱۲", "09121234567", "x" * 200, ""]
+    got = p.hash_array(values).to_pylist()
+    assert got == [None if v is None else p.hash_one(v) for v in values]
+    assert p.hash_array([None, None]).to_pylist() == [None, None]
+    assert p.hash_array([]).to_pylist() == []
+
+
+def test_integers_keep_the_range_and_flag_the_rest() -> None:
+    values, bad = integers(to_string_array(["3", " ۵ ", "6", "x", None, "2.0", ""]), 1, 5, n=7)
+    assert values.tolist() == [3, 5, None, None, None, 2, None]
+    assert all(type(v) is int for v in values if v is not None)
+    assert bad.tolist() == [False, False, True, True, False, False, False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["+98 912 123 4567", "۰۰۸-۴۵۷۵۹۴-۸", "12", " ", "abc", "8457594"]),
+        max_size=30,
+    )
+)
+def test_identifiers_normalized_per_distinct_value_equal_per_row(values: list[str]) -> None:
+    from ingest.readers.common import _per_distinct
+
+    arr = to_string_array([*values, None, *values])
+    for normalize in (normalize_phones, normalize_national_ids):
+        once, each = _per_distinct(normalize, arr), normalize(arr)
+        assert once.value.to_pylist() == each.value.to_pylist()
+        assert once.valid.tolist() == each.valid.tolist()

@@ -46,6 +46,18 @@ def test_valid_row_is_read_into_the_canonical_layout(tmp_path: Path) -> None:
     assert list(result.cases.columns[: len(s.CASE_COLUMNS)]) == list(s.CASE_COLUMNS)
 
 
+def test_validation_refuses_a_repeated_case_key_only(tmp_path: Path) -> None:
+    result = read(write_rows(tmp_path / "a.csv", [row(), row(case_id="1002")]))
+    cases = result.cases  # type: ignore[attr-defined]
+    twice = cases.copy()
+    twice[s.CASE_ID] = "1001"
+    with pytest.raises(InputError, match="duplicated"):
+        validate_cases(twice)
+    other_source = twice.copy()
+    other_source[s.SOURCE] = ["tehran137", "open311:x"]
+    validate_cases(other_source)  # the same id in two sources is two cases
+
+
 def test_sms_verdicts_map_to_feedback(tmp_path: Path) -> None:
     rows = [
         row(case_id=str(i), citizen_feedback=v) for i, v in enumerate(["31", "33", "", "۳۳", "7"])

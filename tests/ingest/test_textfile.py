@@ -17,6 +17,14 @@ def test_crlf_blank_lines_and_multiline_values() -> None:
     assert t.blank_lines == 1
 
 
+def test_rows_blank_in_every_column_are_blank_lines_others_are_rows() -> None:
+    data = b"a,b,c\n, ,\n,2,\n1,,\n ,\t, \n,,3\n"
+    t = read_text_table(data)
+    assert t.row_numbers.tolist() == [3, 4, 6]
+    assert t.table.column("c").to_pylist() == ["", "", "3"]
+    assert t.blank_lines == 2
+
+
 def test_unclosed_quotes_lose_their_own_line_only() -> None:
     data = b'a,b,c\n1,2,3\n4,"5,6\n7,8,9\n10,11,12\n13,"14\n'
     t = read_text_table(data)

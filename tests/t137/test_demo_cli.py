@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo.boundaries import load_boundaries
+from geo.store import open_store
 from geo.synthetic_geography import SYNTHETIC_LABEL
 from ingest import schema as s
 from t137.cli import app
@@ -22,14 +23,15 @@ def runner() -> CliRunner:
 
 
 def _run(runner: CliRunner, out: Path, *extra: str) -> dict[str, object]:
-    result = runner.invoke(app, ["demo", "--points", "3000", "--out", str(out), "--json", *extra])
+    args = ["demo", "--points", "3000", "--out", str(out), "--json", "--no-serve", *extra]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload: dict[str, object] = json.loads(result.stdout)
     return payload
 
 
 def test_synthetic_demo_handles_every_outcome(runner: CliRunner, tmp_path: Path) -> None:
-    payload = _run(runner, tmp_path, "--geography", "synthetic")
+    payload = _run(runner, tmp_path, "--geography", "synthetic", "--cases", "3000")
     assert payload["geography"] == SYNTHETIC_LABEL
     outcomes = payload["outcomes"]
     assert isinstance(outcomes, dict)
@@ -51,6 +53,14 @@ def test_synthetic_demo_handles_every_outcome(runner: CliRunner, tmp_path: Path)
     assert isinstance(assigned, dict)
     parts = ("assigned", "snapped", "swapped", "outside", "invalid")
     assert sum(assigned[k] for k in parts) == 3000
+    ingest = payload["ingest"]
+    assert isinstance(ingest, dict)
+    assert ingest["rows_read"] == 3000
+    assert ingest["reconciles"] is True
+    assert ingest["quarantined"] > 0  # the export is 2% malformed on purpose
+    with open_store(tmp_path / "store") as store:
+        assert len(store.read_cases()) == ingest["inserted"]
+        assert len(store.read_boundaries()) == len(written)
 
 
 def test_real_geography_is_refused_without_the_files(
@@ -59,7 +69,8 @@ def test_real_geography_is_refused_without_the_files(
     monkeypatch.setenv("T137_SHARED_DATA", str(tmp_path / "nowhere"))
     get_settings.cache_clear()
     try:
-        result = runner.invoke(app, ["demo", "--geography", "real", "--out", str(tmp_path)])
+        args = ["demo", "--geography", "real", "--no-serve", "--out", str(tmp_path)]
+        result = runner.invoke(app, args)
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2
@@ -73,10 +84,16 @@ def test_real_tehran_demo(
     monkeypatch.setenv("T137_SHARED_DATA", str(tehran_dir.parent))
     get_settings.cache_clear()
     try:
-        payload = _run(runner, tmp_path, "--geography", "real")
+        payload = _run(runner, tmp_path, "--geography", "real", "--cases", "0")
     finally:
         get_settings.cache_clear()
     assert str(payload["geography"]).startswith("Real Tehran")
     check = payload["boundary_check"]
     assert isinstance(check, dict)
     assert check["feature_counts"] == {"region": 22, "neighborhood": 375}
+
+
+def test_the_demo_serves_only_on_loopback(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--host", "0.0.0.0", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "loopback" in result.stderr

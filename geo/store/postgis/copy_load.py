@@ -7,6 +7,9 @@ buffer. Timestamps go as microseconds since 2000-01-01 UTC, floats as IEEE doubl
 nothing is rounded or re-parsed as text; text goes as UTF-8; geometry as EWKB.
 
 The COPY statement holds identifiers only (quoted by :mod:`psycopg.sql`), never values.
+This module holds the format and :func:`copy_into` for Arrow tables; pandas frames (the
+cases) go through :mod:`geo.store.postgis.row_encoder`, which builds the same bytes in
+fewer passes.
 """
 
 from __future__ import annotations
@@ -86,10 +89,20 @@ def to_arrow(frame: pd.DataFrame, columns: Sequence[str]) -> pa.Table:
     return pa.table(arrays, names=list(columns))
 
 
-def _binary(array: np.ndarray, lengths: np.ndarray, n: int) -> pa.Array:
+def binary_array(data: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """Return the Arrow binary array whose values are ``data`` cut into ``lengths`` bytes."""
+    n = len(lengths)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(array)])
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def binary_bytes(rows: pa.Array) -> bytes:
+    """Return the values of the binary array ``rows`` concatenated (one buffer copy)."""
+    n = len(rows)
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset :][: n + 1]
+    data = rows.buffers()[2]
+    return bytes(data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes())
 
 
 def _fixed_fields(values: np.ndarray, null: np.ndarray) -> pa.Array:
@@ -101,7 +114,7 @@ def _fixed_fields(values: np.ndarray, null: np.ndarray) -> pa.Array:
     field[null, :4] = 0xFF
     keep = np.ones(field.shape, dtype=bool)
     keep[null, 4:] = False
-    return _binary(field[keep], np.where(null, 4, 4 + width), n)
+    return binary_array(field[keep], np.where(null, 4, 4 + width))
 
 
 def _variable_fields(array: pa.Array) -> pa.Array:
@@ -115,7 +128,8 @@ def _variable_fields(array: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(prefix, data.fill_null(b""), b"")
 
 
-def _fields(array: pa.Array, encoding: str) -> pa.Array:
+def field_array(array: pa.Array, encoding: str) -> pa.Array:
+    """Return the binary COPY field (length prefix and value) of every value of ``array``."""
     if encoding in (TEXT, BYTES) or pa.types.is_null(array.type):
         if pa.types.is_null(array.type):
             array = pa.nulls(len(array), pa.binary())
@@ -160,12 +174,10 @@ def encode_rows(table: pa.Table, encodings: Sequence[str]) -> bytes:
         pa.binary()
     )
     columns = [
-        _fields(table.column(i).combine_chunks(), encodings[i]) for i in range(table.num_columns)
+        field_array(table.column(i).combine_chunks(), encodings[i])
+        for i in range(table.num_columns)
     ]
-    rows = pc.binary_join_element_wise(header, *columns, b"")
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset :][: n + 1]
-    data = rows.buffers()[2]
-    return bytes(data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes())
+    return binary_bytes(pc.binary_join_element_wise(header, *columns, b""))
 
 
 def copy_statement(table: str, columns: Sequence[str]) -> sql.Composed:
@@ -175,16 +187,7 @@ def copy_statement(table: str, columns: Sequence[str]) -> sql.Composed:
     )
 
 
-def _frame_chunks(
-    frame: pd.DataFrame, columns: Sequence[str], encodings: Sequence[str], chunk_rows: int
-) -> Iterator[bytes]:
-    yield HEADER
-    for start in range(0, len(frame), chunk_rows):
-        yield encode_rows(to_arrow(frame.iloc[start : start + chunk_rows], columns), encodings)
-    yield TRAILER
-
-
-def _prefetched(chunks: Iterator[bytes], depth: int) -> Generator[bytes, None, None]:
+def prefetched(chunks: Iterator[bytes], depth: int) -> Generator[bytes, None, None]:
     """Yield ``chunks`` built ahead in a worker thread (at most ``depth`` waiting).
 
     Arrow and NumPy release the GIL, so the next chunk is encoded while the server
@@ -218,41 +221,6 @@ def _prefetched(chunks: Iterator[bytes], depth: int) -> Generator[bytes, None, N
     finally:
         stop.set()
         worker.join()
-
-
-def copy_frame_into(
-    cursor: psycopg.Cursor[tuple[object, ...]],
-    table: sa.Table,
-    frame: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    chunk_rows: int = CHUNK_ROWS,
-) -> int:
-    """Stream ``frame[columns]`` into ``table`` with binary COPY; return the rows sent.
-
-    Chunks are converted and encoded in a worker thread while the previous chunk is sent.
-
-    Parameters
-    ----------
-    cursor : psycopg.Cursor
-        A cursor of the connection whose transaction receives the rows.
-    table : sqlalchemy.Table
-        Target table; its column types choose the binary encodings.
-    frame : pandas.DataFrame
-        Rows in a canonical model (:mod:`geo.store.frames`).
-    columns : sequence of str
-        Target columns, all in ``frame``.
-    chunk_rows : int, default 50_000
-        Rows per chunk.
-    """
-    if len(frame) == 0:
-        return 0
-    encodings = [encoding_of(table.c[name].type) for name in columns]
-    chunks = _prefetched(_frame_chunks(frame, columns, encodings, chunk_rows), depth=2)
-    with cursor.copy(copy_statement(table.name, columns)) as copy:
-        for chunk in chunks:
-            copy.write(chunk)
-    return len(frame)
 
 
 def copy_into(

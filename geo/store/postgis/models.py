@@ -6,6 +6,7 @@ migration); timestamps are ``timestamptz`` (UTC instants, microsecond resolution
 
 The case geometry is a *generated* column, ``POINT(lon lat)`` in EPSG:4326, computed by
 the server from ``lon``/``lat``: the two can never disagree, and loads need not send it.
+``row_digest`` (migration 0002) is a hash of the rest of the case, for cheap re-writes.
 The Alembic migration in :mod:`geo.store.postgis.migrations` creates exactly these
 tables; :class:`geo.store.postgis.PostgisStore` checks the revision when it opens.
 """
@@ -30,6 +31,8 @@ INGEST_RUNS: Final = "ingest_runs"
 READ_MODEL: Final = "read_model"
 #: Name of the surrogate key of append-only tables (events, quarantine).
 ROW_ID: Final = "id"
+#: Name of the column holding a case's content digest (:mod:`geo.store.postgis.digest`).
+ROW_DIGEST: Final = "row_digest"
 
 NAMING: Final = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -90,6 +93,7 @@ class Case(Base):
         Geometry("POINT", srid=SRID, spatial_index=False),
         sa.Computed(_point_expression(), persisted=True),
     )
+    row_digest: Mapped[int | None] = mapped_column(ROW_DIGEST, sa.BigInteger)
 
     __table_args__ = (
         sa.Index(f"ix_{CASES}_{s.GEOMETRY}", s.GEOMETRY, postgresql_using="gist"),

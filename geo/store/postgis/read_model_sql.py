@@ -1,39 +1,39 @@
 """The aggregate read model computed in SQL, into the ``read_model`` summary table.
 
 The SQL mirrors :func:`geo.store.read_model.compute_read_model` (the pandas reference):
-every case is counted once per boundary level (a lateral ``unnest`` of the three level
-codes, one scan of the cases), ``day`` is the Asia/Tehran date of ``created_at``, missing
-keys form their own groups (``GROUP BY`` does the same), and durations are summed
-in ``double precision`` (``date_part('epoch', …)``, exact to the microsecond).
+every case is counted once per boundary level (one scan of the cases into ``GROUPING
+SETS``, a set per level), ``day`` is the Asia/Tehran date of ``created_at``, missing keys
+form their own groups (``GROUP BY`` does the same), and durations are summed in ``double
+precision`` (``date_part('epoch', …)``, exact to the microsecond).
 
-:func:`refresh` replaces the table's rows in the caller's transaction, so readers see the
-old model until the new one is committed.
+:func:`refresh` builds the new model in a new table that replaces ``read_model`` in the
+caller's transaction, so readers see the old model until the new one is committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
+from psycopg import sql
 from sqlalchemy.sql.elements import ColumnElement
 
 from ingest import schema as s
 
 from ..base import LOCAL_TZ
-from .models import CASES, READ_MODEL, TABLES
+from .models import CASES, READ_MODEL, ROW_ID, TABLES
+from .upsert import psycopg_connection
 
 #: ``work_mem`` of the refresh transaction.
-WORK_MEM = "256MB"
-_LEVEL = "rm_level"
-_AREA = "rm_area_code"
+WORK_MEM: Final = "256MB"
+#: Name of the table a refresh builds before it replaces ``read_model``.
+NEXT: Final = "t137_read_model_next"
+_NEXT_SUFFIX: Final = "_next"
 
 
-def _seconds(
-    later: sa.Column[dt.datetime], earlier: sa.Column[dt.datetime]
-) -> ColumnElement[float]:
+def _seconds(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[float]:
     # date_part is double precision (exact to the microsecond for any realistic duration);
     # summing doubles is much cheaper than summing extract()'s numeric.
     total = sa.func.sum(sa.func.date_part("epoch", later - earlier))
@@ -45,30 +45,35 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def aggregate_select() -> sa.Select[Any]:
-    """Return the ``SELECT`` computing the read model from the cases table."""
+    """Return the ``SELECT`` computing the read model from the cases table.
+
+    One scan of the cases feeds one ``GROUP BY GROUPING SETS``, a set per boundary level
+    (the other keys and that level's code); ``GROUPING()`` tells which set a row belongs to,
+    so a missing code still forms its own group at its level.
+    """
     cases = TABLES[CASES]
-    c = cases.c
-    levels = (
-        sa.func.unnest(
-            pg.array([sa.literal(level, sa.Text) for level in s.LEVELS]),
-            pg.array([c[s.LEVEL_CODE_COLUMN[level]] for level in s.LEVELS]),
-        )
-        .table_valued(sa.column(_LEVEL, sa.Text), sa.column(_AREA, sa.Text), name="levels")
-        .render_derived()
-        .lateral()
-    )
-    day = sa.cast(sa.func.timezone(sa.literal(LOCAL_TZ, sa.Text), c[s.CREATED_AT]), sa.Date)
-    keys: dict[str, ColumnElement[Any]] = {
-        s.SOURCE: c[s.SOURCE],
-        s.RM_LEVEL: levels.c[_LEVEL],
-        s.RM_AREA_CODE: levels.c[_AREA],
-        s.RM_DAY: day,
-        s.CATEGORY: c[s.CATEGORY],
-        s.KIND: c[s.KIND],
-        s.CHANNEL: c[s.CHANNEL],
-        s.UNIT: c[s.UNIT],
-        s.STATUS: c[s.STATUS],
+    day = sa.cast(
+        sa.func.timezone(sa.literal(LOCAL_TZ, sa.Text), cases.c[s.CREATED_AT]), sa.Date
+    ).label(s.RM_DAY)
+    c = sa.select(*cases.c, day).subquery("c").c
+    common = [c[name] for name in s.READ_MODEL_KEYS if name not in (s.RM_LEVEL, s.RM_AREA_CODE)]
+    codes = {level: c[s.LEVEL_CODE_COLUMN[level]] for level in s.LEVELS}
+    *first, last = s.LEVELS
+    zero = sa.literal_column("0", sa.Integer)
+
+    def in_set(level: str) -> ColumnElement[bool]:
+        return sa.func.grouping(codes[level]) == zero
+
+    derived: dict[str, ColumnElement[Any]] = {
+        s.RM_LEVEL: sa.case(
+            *((in_set(level), sa.literal(level, sa.Text)) for level in first),
+            else_=sa.literal(last, sa.Text),
+        ),
+        s.RM_AREA_CODE: sa.case(
+            *((in_set(level), codes[level]) for level in first), else_=codes[last]
+        ),
     }
+    keys = {name: derived[name] if name in derived else c[name] for name in s.READ_MODEL_KEYS}
     status = c[s.STATUS]
     closed, due = c[s.CLOSED_AT], c[s.DUE_AT]
     reopen = sa.func.coalesce(c[s.REOPEN_COUNT], 0)
@@ -92,26 +97,87 @@ def aggregate_select() -> sa.Select[Any]:
         s.RM_REOPENED_COUNT: _count_where(reopen > 0),
         s.RM_REOPEN_SUM: sa.cast(sa.func.coalesce(sa.func.sum(reopen), 0), sa.BigInteger),
     }
-    key_columns = [expr.label(name) for name, expr in keys.items()]
-    return (
-        sa.select(*key_columns, *(expr.label(name) for name, expr in measures.items()))
-        .select_from(cases.join(levels, sa.true()))
-        .group_by(*(sa.literal_column(str(i)) for i in range(1, len(key_columns) + 1)))
+    sets = sa.func.grouping_sets(*(sa.tuple_(*common, codes[level]) for level in s.LEVELS))
+    return sa.select(
+        *(expr.label(name) for name, expr in keys.items()),
+        *(expr.label(name) for name, expr in measures.items()),
+    ).group_by(sets)
+
+
+def _execute(connection: sa.Connection, statement: str, *names: str) -> None:
+    """Run DDL ``statement`` with ``{}`` placeholders filled by quoted identifiers."""
+    query = sql.SQL(statement).format(*(sql.Identifier(name) for name in names))  # type: ignore[arg-type]
+    with psycopg_connection(connection).cursor() as cursor:
+        cursor.execute(query)
+
+
+def _shadow(live: sa.Table) -> sa.Table:
+    """Return an unindexed copy of ``live`` named :data:`NEXT`."""
+    return sa.Table(
+        NEXT,
+        sa.MetaData(),
+        *(column._copy() for column in live.columns),
+        sa.PrimaryKeyConstraint(*(c.name for c in live.primary_key), name=f"pk_{NEXT}"),
     )
 
 
+def _index_after_load(live: sa.Table, table: sa.Table) -> list[sa.Index]:
+    """Return ``live``'s indexes on ``table`` under temporary names (attach after CREATE)."""
+    return [
+        sa.Index(f"{index.name}{_NEXT_SUFFIX}", *(table.c[c.name] for c in index.columns))
+        for index in sorted(live.indexes, key=lambda index: str(index.name))
+    ]
+
+
 def refresh(connection: sa.Connection) -> int:
-    """Replace the rows of ``read_model`` by the aggregate of the cases; return the count."""
-    table = TABLES[READ_MODEL]
-    # enough memory to hash-aggregate in memory instead of spilling to disk
+    """Replace ``read_model`` by the aggregate of the cases; return its row count.
+
+    The new model is built in a new table, indexed, and then takes the old table's place
+    (``DROP``, then renames of the table, its key, indexes and identity sequence to the
+    migration's names), all in the caller's transaction: readers keep reading the old
+    model until the commit and wait only for the swap at the end, and the rows are
+    appended to an unindexed table instead of being deleted and inserted under indexes.
+    """
+    live = TABLES[READ_MODEL]
+    # hash-aggregate in memory; groups are nearly as many as rows, so parallel partial
+    # aggregates and JIT compilation only add work
     connection.execute(sa.select(sa.func.set_config("work_mem", WORK_MEM, True)))
-    # groups are nearly as many as rows: partial aggregates in parallel workers only add work
     connection.execute(sa.select(sa.func.set_config("max_parallel_workers_per_gather", "0", True)))
-    connection.execute(sa.delete(table))
+    connection.execute(sa.select(sa.func.set_config("jit", "off", True)))
+    table = _shadow(live)
+    table.create(connection)
     names = list(s.READ_MODEL_COLUMNS)
     insert = sa.insert(table).from_select(names, aggregate_select())
-    result = connection.execute(insert, execution_options={"preserve_rowcount": True})
-    return int(result.rowcount)
+    rows = int(connection.execute(insert, execution_options={"preserve_rowcount": True}).rowcount)
+    for index in _index_after_load(live, table):
+        index.create(connection)
+    sequence = connection.execute(
+        sa.select(sa.func.pg_get_serial_sequence(NEXT, ROW_ID))
+    ).scalar_one()
+    live.drop(connection)
+    _execute(connection, "ALTER TABLE {} RENAME TO {}", NEXT, live.name)
+    _execute(
+        connection,
+        "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+        live.name,
+        f"pk_{NEXT}",
+        str(live.primary_key.name),
+    )
+    for index in live.indexes:
+        _execute(
+            connection,
+            "ALTER INDEX {} RENAME TO {}",
+            f"{index.name}{_NEXT_SUFFIX}",
+            str(index.name),
+        )
+    _execute(
+        connection,
+        "ALTER SEQUENCE {} RENAME TO {}",
+        str(sequence).rpartition(".")[2],
+        f"{live.name}_{ROW_ID}_seq",
+    )
+    _execute(connection, "ANALYZE {}", live.name)
+    return rows
 
 
 def read_statement(

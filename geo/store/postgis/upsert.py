@@ -1,13 +1,16 @@
 """Writes: binary COPY, straight into the table or through a staging table.
 
-Cases whose key is not stored yet are COPYed straight into ``cases`` (the key lookup is a
-COPY of the keys into a temporary table and one semi-join; it is skipped when the table
-is empty). Cases whose key is stored go through a staging table and one
-``INSERT … SELECT … ON CONFLICT (source, case_id) DO UPDATE``. The update fires only
-``WHERE`` the stored row differs from the staged one (row-wise ``IS DISTINCT FROM``), so
-a re-sent unchanged case is neither rewritten nor counted as updated. Inserted and updated
-rows are told apart by ``xmax = 0`` in ``RETURNING`` (a freshly inserted tuple has no
-deleting or locking transaction); the rest of the staged rows are unchanged.
+Every case carries a digest of its content (:mod:`geo.store.postgis.digest`). The keys
+and digests of a batch are COPYed into a temporary table and one join against ``cases``
+returns the positions of the cases that are new or whose stored digest differs (it is
+skipped when the table is empty); re-sent unchanged cases are not sent again and their
+rows are not touched. New cases are COPYed straight into ``cases``. Cases whose digest
+differs go through a staging table: stored rows of the same content only get the new
+digest (they stay unchanged), the others are updated by one
+``INSERT … SELECT … ON CONFLICT (source, case_id) DO UPDATE`` that fires only ``WHERE``
+the stored row differs from the staged one (row-wise ``IS DISTINCT FROM``). Inserted and
+updated rows are told apart by ``xmax = 0`` in ``RETURNING`` (a freshly inserted tuple
+has no deleting or locking transaction); the rest of the batch is unchanged.
 
 Events: ``ON CONFLICT DO NOTHING`` on their key, so appending an event twice is a no-op.
 
@@ -17,25 +20,29 @@ Nothing here commits: the caller owns the transaction.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
 import pandas as pd
 import psycopg
 import sqlalchemy as sa
+from psycopg import sql
 from sqlalchemy.dialects import postgresql as pg
 
 from ingest import schema as s
 
 from ..base import EVENT_KEY, UpsertCounts
-from .copy_load import copy_frame_into
-from .models import CASE_EVENTS, CASES, TABLES
+from .digest import row_digests
+from .models import CASE_EVENTS, CASES, ROW_DIGEST, TABLES
+from .row_encoder import Derived, copy_frame_into
 
 #: Case columns written by the store (the geometry is generated from lon/lat).
 WRITTEN: Final = tuple(s.CASE_COLUMNS)
 #: Columns compared to decide whether a staged case differs from the stored one.
 COMPARED: Final = tuple(name for name in WRITTEN if name not in s.CASE_KEY)
+#: Columns COPYed into ``cases``: the written ones and the content digest.
+DIGESTED: Final = (*WRITTEN, ROW_DIGEST)
 _STAGE_PREFIX: Final = "t137_stage_"
 _counter = itertools.count()
 
@@ -50,11 +57,16 @@ def psycopg_connection(connection: sa.Connection) -> psycopg.Connection[tuple[ob
 
 
 def copy_frame(
-    connection: sa.Connection, table: sa.Table, frame: pd.DataFrame, columns: Sequence[str]
+    connection: sa.Connection,
+    table: sa.Table,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    derived: Mapping[str, Derived] | None = None,
 ) -> int:
     """COPY ``frame[columns]`` into ``table`` within the connection's transaction."""
     with psycopg_connection(connection).cursor() as cursor:
-        return copy_frame_into(cursor, table, frame, columns)
+        return copy_frame_into(cursor, table, frame, columns, derived=derived)
 
 
 def stage(
@@ -80,14 +92,16 @@ def stage(
 def upsert_statement(staged: sa.Table) -> sa.Select[int, int]:
     """Return the statement that upserts ``staged`` into cases and counts the outcome."""
     cases = TABLES[CASES]
-    insert = pg.insert(cases).from_select(list(WRITTEN), sa.select(*(staged.c[n] for n in WRITTEN)))
+    insert = pg.insert(cases).from_select(
+        list(DIGESTED), sa.select(*(staged.c[n] for n in DIGESTED))
+    )
     excluded = insert.excluded
     differs = sa.tuple_(*(cases.c[n] for n in COMPARED)).is_distinct_from(
         sa.tuple_(*(excluded[n] for n in COMPARED))
     )
     upsert = insert.on_conflict_do_update(
         index_elements=[cases.c[n] for n in s.CASE_KEY],
-        set_={n: excluded[n] for n in COMPARED},
+        set_={n: excluded[n] for n in (*COMPARED, ROW_DIGEST)},
         where=differs,
     ).returning((sa.literal_column("xmax") == sa.literal_column("0")).label("fresh"))
     changed = upsert.cte("changed")
@@ -100,7 +114,7 @@ def upsert_statement(staged: sa.Table) -> sa.Select[int, int]:
 
 _ORDINAL: Final = "t137_ord"
 #: Loads of at least this many new cases, and no fewer than the cases already stored,
-#: rebuild the secondary indexes instead of updating them row by row.
+#: rebuild the primary key and the secondary indexes instead of updating them row by row.
 BULK_MIN_ROWS: Final = 100_000
 #: ``maintenance_work_mem`` of a transaction that rebuilds indexes.
 INDEX_BUILD_MEMORY: Final = "512MB"
@@ -113,14 +127,28 @@ def _fewer_stored_than(connection: sa.Connection, rows: int) -> bool:
     return int(stored) < rows
 
 
+def with_digests(frame: pd.DataFrame, digests: np.ndarray) -> pd.DataFrame:
+    """Return ``frame``'s written columns and the ``row_digest`` column (no data copied)."""
+    columns: dict[str, object] = {name: frame[name] for name in WRITTEN}
+    columns[ROW_DIGEST] = pd.Series(digests, index=frame.index)
+    return pd.DataFrame(columns, index=frame.index, copy=False)
+
+
+def _chunk_digests(chunk: pd.DataFrame) -> np.ndarray:
+    return row_digests(chunk, COMPARED)
+
+
 def insert_new(connection: sa.Connection, frame: pd.DataFrame) -> int:
     """COPY cases whose keys are not stored straight into ``cases``; return the count.
 
-    A large load into a table at most as large as the load drops the secondary indexes
-    (GiST, created_at, area codes) first and rebuilds them after the COPY (a sorted build
-    is many times faster than as many single inserts). The primary key is kept, so a
-    duplicate still fails the load. DDL is transactional, so a crash restores the indexes;
-    while the transaction runs, readers of ``cases`` wait for it.
+    ``frame`` holds the written columns, and ``row_digest`` (:func:`with_digests`) or else
+    the digests are computed chunk by chunk while the COPY runs.
+
+    A large load into a table at most as large as the load drops the primary key and the
+    secondary indexes (GiST, created_at, area codes) first and rebuilds them after the COPY
+    (a sorted build is faster than as many single inserts); a duplicate key then fails the
+    primary key's rebuild, and with it the load. DDL is transactional, so a crash restores
+    the indexes; while the transaction runs, readers of ``cases`` wait for it.
     """
     cases = TABLES[CASES]
     rebuild = len(frame) >= BULK_MIN_ROWS and _fewer_stored_than(connection, len(frame))
@@ -130,36 +158,89 @@ def insert_new(connection: sa.Connection, frame: pd.DataFrame) -> int:
         connection.execute(sa.select(setting))
         for index in secondary:
             index.drop(connection)
-    inserted = copy_frame(connection, cases, frame, WRITTEN)
+        connection.execute(sa.schema.DropConstraint(cases.primary_key))
+    derived = None if ROW_DIGEST in frame.columns else {ROW_DIGEST: _chunk_digests}
+    inserted = copy_frame(connection, cases, frame, DIGESTED, derived=derived)
     if rebuild:
+        connection.execute(sa.schema.AddConstraint(cases.primary_key))
         for index in secondary:
             index.create(connection)
     return inserted
 
 
-def stored_positions(connection: sa.Connection, frame: pd.DataFrame) -> np.ndarray:
-    """Return the positions of the rows of ``frame`` whose (source, case_id) is stored."""
+def _copy_out_int64(connection: sa.Connection, query: sa.Select[tuple[int]]) -> np.ndarray:
+    """Return the single non-null ``bigint`` column of ``query`` through a binary COPY.
+
+    ``query`` must have no bound parameters (``COPY (query) TO STDOUT`` takes none).
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    if compiled.params:  # pragma: no cover - callers build parameter-free queries
+        msg = "a COPY query cannot take bound parameters"
+        raise ValueError(msg)
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(
+        sql.SQL(str(compiled))  # type: ignore[arg-type]
+    )
+    with psycopg_connection(connection).cursor() as cursor, cursor.copy(statement) as copy:
+        data = b"".join(bytes(block) for block in copy)
+    # header: 11-byte signature, flags, extension length; tuples: count, length, value
+    tuples = data[19 + int.from_bytes(data[15:19], "big") : -2]
+    rows = np.frombuffer(tuples, dtype=np.dtype([("n", ">i2"), ("len", ">i4"), ("v", ">i8")]))
+    return rows["v"].astype(np.int64)
+
+
+def classify(
+    connection: sa.Connection, frame: pd.DataFrame, digests: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the positions of the rows of ``frame`` that are new, and that may have changed.
+
+    A stored row whose ``row_digest`` equals the row's digest is unchanged and appears in
+    neither. The keys and digests travel by COPY into a temporary table; one join
+    against ``cases`` answers, and only the positions of new or differing rows come back.
+    """
     cases = TABLES[CASES]
-    if connection.execute(sa.select(sa.exists().select_from(cases))).scalar_one() is False:
-        return np.empty(0, dtype=np.int64)
     keys = pd.DataFrame(
         {
             _ORDINAL: np.arange(len(frame), dtype=np.int64),
             **{name: frame[name] for name in s.CASE_KEY},
+            ROW_DIGEST: digests,
         }
     )
     template = sa.Table(
         CASES,
         sa.MetaData(),
         sa.Column(_ORDINAL, sa.BigInteger),
-        *(sa.Column(name, cases.c[name].type) for name in s.CASE_KEY),
+        *(sa.Column(name, cases.c[name].type) for name in (*s.CASE_KEY, ROW_DIGEST)),
     )
     staged = stage(connection, template, keys, list(keys.columns))
+    with psycopg_connection(connection).cursor() as cursor:
+        cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(staged.name)))
     match = sa.and_(*(cases.c[name] == staged.c[name] for name in s.CASE_KEY))
-    query = sa.select(staged.c[_ORDINAL]).where(sa.exists().where(match))
-    found = np.fromiter(connection.execute(query).scalars(), dtype=np.int64)
+    # position * 2 + 1 for new rows, position * 2 for stored rows whose digest differs
+    one, two, zero = (sa.literal_column(str(i), sa.BigInteger) for i in (1, 2, 0))
+    code = staged.c[_ORDINAL] * two + sa.case((cases.c[s.SOURCE].is_(None), one), else_=zero)
+    query = (
+        sa.select(code)
+        .select_from(staged.outerjoin(cases, match))
+        .where(cases.c[ROW_DIGEST].is_distinct_from(staged.c[ROW_DIGEST]))
+    )
+    found = np.sort(_copy_out_int64(connection, query))
     staged.drop(connection)
-    return np.sort(found)
+    new = found % 2 == 1
+    return found[new] // 2, found[~new] // 2
+
+
+def backfill_statement(staged: sa.Table) -> sa.Update:
+    """Return the ``UPDATE`` giving staged digests to stored rows of the same content."""
+    cases = TABLES[CASES]
+    same_key = sa.and_(*(cases.c[name] == staged.c[name] for name in s.CASE_KEY))
+    same = sa.tuple_(*(cases.c[n] for n in COMPARED)).is_not_distinct_from(
+        sa.tuple_(*(staged.c[n] for n in COMPARED))
+    )
+    return (
+        sa.update(cases)
+        .values({ROW_DIGEST: staged.c[ROW_DIGEST]})
+        .where(same_key, same, cases.c[ROW_DIGEST].is_distinct_from(staged.c[ROW_DIGEST]))
+    )
 
 
 def upsert_cases(connection: sa.Connection, frame: pd.DataFrame) -> UpsertCounts:
@@ -181,14 +262,18 @@ def upsert_cases(connection: sa.Connection, frame: pd.DataFrame) -> UpsertCounts
     if len(frame) == 0:
         return UpsertCounts()
     cases = TABLES[CASES]
-    stored = stored_positions(connection, frame)
-    new = np.ones(len(frame), dtype=bool)
-    new[stored] = False
+    if connection.execute(sa.select(sa.exists().select_from(cases))).scalar_one() is False:
+        # nothing to compare with: digests are computed while the rows are sent
+        return UpsertCounts(insert_new(connection, frame), 0, 0)
+    digests = row_digests(frame, COMPARED)
+    new, differing = classify(connection, frame, digests)
+    rows = with_digests(frame, digests)
     inserted = updated = 0
-    if new.any():
-        inserted = insert_new(connection, frame.loc[new])
-    if len(stored):
-        staged = stage(connection, cases, frame.iloc[stored], WRITTEN)
+    if len(new):
+        inserted = insert_new(connection, rows if len(new) == len(rows) else rows.iloc[new])
+    if len(differing):
+        staged = stage(connection, TABLES[CASES], rows.iloc[differing], DIGESTED)
+        connection.execute(backfill_statement(staged))
         row = connection.execute(upsert_statement(staged)).one()
         staged.drop(connection)
         inserted, updated = inserted + int(row.inserted), int(row.updated)

@@ -24,8 +24,8 @@ from alembic.runtime.migration import MigrationContext
 
 from geo.errors import InputError, StoreError
 from geo.store import CaseFilter, IngestBatch, open_store
-from geo.store.frames import canonical_boundaries, canonical_cases
-from geo.store.postgis import PostgisStore, copy_load, migrate
+from geo.store.frames import canonical_boundaries, canonical_cases, case_columns
+from geo.store.postgis import PostgisStore, copy_load, migrate, row_encoder
 from geo.store.postgis import backend as backend_module
 from geo.store.postgis import upsert as upsert_module
 from geo.store.postgis.models import CASES, TABLES, Base
@@ -392,7 +392,7 @@ def test_bulk_loads_rebuild_the_indexes_inside_the_transaction(
     monkeypatch.setattr(upsert_module, "copy_frame", failing_copy)
     with pytest.raises(RuntimeError, match="disk full"):
         pg_store.upsert_cases(random_cases(500, seed=15))
-    assert "ix_cases_geometry" in dropped  # the bulk path was taken …
+    assert {"ix_cases_geometry", "pk_cases"} <= set(dropped)  # the bulk path was taken …
     assert _case_indexes(pg_store) == indexes  # … and the rollback restored every index
     assert _count(pg_store, "cases") == 0
 
@@ -416,11 +416,11 @@ def test_the_encoder_thread_hands_over_errors_and_stops_early() -> None:
 
     got: list[bytes] = []
     with pytest.raises(ValueError, match="encoding failed"):
-        got.extend(copy_load._prefetched(failing(), depth=1))
+        got.extend(copy_load.prefetched(failing(), depth=1))
     assert got == [b"first"]
 
     endless = (bytes([i % 256]) for i in itertools.count())
-    prefetched = copy_load._prefetched(endless, depth=2)
+    prefetched = copy_load.prefetched(endless, depth=2)
     assert next(prefetched) == b"\x00"
     prefetched.close()  # the consumer stops early: the worker must stop too
     assert not any(t.name == "t137-copy-encoder" for t in threading.enumerate())
@@ -433,7 +433,9 @@ def test_database_errors_in_the_copy_path_become_one_sentence(
     pg_store.upsert_cases(cases)
     # pretend the keys are new: the straight COPY then hits the primary key
     monkeypatch.setattr(
-        upsert_module, "stored_positions", lambda connection, frame: np.empty(0, dtype=np.int64)
+        upsert_module,
+        "classify",
+        lambda connection, frame, digests: (np.arange(len(frame)), np.empty(0, dtype=np.int64)),
     )
     with pytest.raises(
         StoreError, match=r'failed: duplicate key value violates.*"pk_cases"'
@@ -442,3 +444,89 @@ def test_database_errors_in_the_copy_path_become_one_sentence(
     assert "\n" not in str(info.value)
     assert info.value.__suppress_context__
     assert _count(pg_store, "cases") == 20
+
+
+def test_the_frame_encoder_sends_the_same_tuples_as_the_arrow_encoder() -> None:
+    frame = case_columns(random_cases(3_000, seed=18))
+    frame.loc[5, s.LON] = np.nan  # a missing float
+    frame.loc[6, s.CHANNEL] = None  # a missing category
+    frame.loc[7, s.DESCRIPTION] = ""  # empty text, not missing
+    table = TABLES[CASES]
+    names = list(upsert_module.WRITTEN)
+    encodings = [copy_load.encoding_of(table.c[name].type) for name in names]
+    encoder = row_encoder.FrameEncoder(frame, names, encodings)
+    assert encoder.columns[0] == s.CREATED_AT  # fixed-width fields first
+    assert sorted(encoder.columns) == sorted(names)
+    order = [names.index(name) for name in encoder.columns]
+    reference = copy_load.encode_rows(
+        copy_load.to_arrow(frame, encoder.columns), [encodings[i] for i in order]
+    )
+    got = b"".join(encoder.encode(start, start + 700) for start in range(0, 3_000, 700))
+    assert got == reference
+    assert encoder.encode(10, 10) == b""
+
+
+def _xmins(store: PostgisStore) -> dict[str, str]:
+    with store.engine.connect() as connection:
+        query = sa.text("SELECT case_id, xmin::text || ' ' || xmax::text FROM cases")
+        rows = connection.execute(query).all()
+    return {str(case_id): str(xmin) for case_id, xmin in rows}
+
+
+def test_unchanged_cases_are_found_by_digest_and_left_untouched(pg_store: PostgisStore) -> None:
+    cases = random_cases(400, seed=19)
+    pg_store.upsert_cases(cases)
+    before = _xmins(pg_store)
+    again = pg_store.upsert_cases(cases)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 400)
+    assert _xmins(pg_store) == before  # not one row rewritten or locked
+
+    # rows stored without a digest (written before migration 0002) are compared in full
+    with pg_store.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE cases SET row_digest = NULL WHERE case_id < :c"),
+            {"c": str(cases[s.CASE_ID].iloc[200])},
+        )
+    changed = cases.copy()
+    changed[s.STATUS] = changed[s.STATUS].astype(object)
+    changed.loc[3, s.STATUS] = "rejected" if changed.loc[3, s.STATUS] != "rejected" else "closed"
+    score = changed.loc[300, s.SATISFACTION]
+    changed.loc[300, s.SATISFACTION] = 3 if pd.isna(score) else pd.NA  # to or from missing
+    counts = pg_store.upsert_cases(changed)
+    assert (counts.inserted, counts.updated, counts.unchanged) == (0, 2, 398)
+    with pg_store.engine.connect() as connection:
+        missing = connection.execute(sa.text("SELECT count(*) FROM cases WHERE row_digest IS NULL"))
+        assert missing.scalar_one() == 0  # the digests were filled in
+    pd.testing.assert_frame_equal(
+        pg_store.read_cases().drop(columns=s.GEOMETRY),
+        canonical_cases(changed)
+        .sort_values([s.SOURCE, s.CASE_ID], ignore_index=True)
+        .drop(columns=s.GEOMETRY),
+    )
+    assert pg_store.upsert_cases(changed).unchanged == 400
+
+
+def test_a_refresh_swaps_in_a_read_model_with_the_migrations_names(pg_store: PostgisStore) -> None:
+    pg_store.upsert_cases(random_cases(300, seed=20))
+    first = pg_store.refresh_read_model()
+    assert pg_store.refresh_read_model() == first > 0
+    assert len(pg_store.read_read_model()) == first
+    with pg_store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        names = set(
+            connection.execute(
+                sa.text("SELECT relname FROM pg_class WHERE relname LIKE '%read_model%'")
+            ).scalars()
+        )
+        ids = connection.execute(sa.text("SELECT min(id), max(id) FROM read_model")).one()
+    assert [
+        d for d in diff if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
+    ] == []
+    assert names == {
+        "read_model",
+        "pk_read_model",
+        "read_model_id_seq",
+        "ix_read_model_day",
+        "ix_read_model_level_area_code",
+    }
+    assert tuple(ids) == (1, first)  # a fresh identity sequence per model

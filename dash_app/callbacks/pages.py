@@ -1,0 +1,152 @@
+"""Map, rankings and trends callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc
+from dash.exceptions import PreventUpdate
+
+from ingest import schema as s
+
+from .. import data, figures, i18n, ids, views
+from ..state import Filters, kpi_of
+from .overview import FILTER_INPUTS
+
+#: ``trend-by`` choices and the read-model column each groups by.
+TREND_BY = {"none": None, "category": s.CATEGORY, "area": s.RM_AREA_CODE}
+
+
+def map_figure(filters: Filters, kpi: str, lang: i18n.Lang) -> go.Figure:
+    """Return the choropleth of ``kpi`` for ``filters``."""
+    svc = data.service()
+    return figures.choropleth(
+        svc.area_table(filters),
+        svc.map_layer(filters.level),
+        kpi_of(kpi),
+        lang,
+        tiles_url=svc.settings.map_tiles_url,
+    )
+
+
+def ranking_table(filters: Filters, kpi: str, lang: i18n.Lang) -> tuple[Any, Any, str]:
+    """Return (rows, columns, min-volume note) of the rankings table."""
+    svc = data.service()
+    minimum = svc.settings.min_volume
+    rows, columns = views.ranking_rows(svc.area_table(filters), kpi_of(kpi), minimum, lang)
+    return rows, columns, i18n.t("min_volume_rule", lang, n=minimum)
+
+
+def clicked_code(click: Any) -> str | None:
+    """Return the area code of a map ``clickData`` (None when nothing was clicked)."""
+    if not isinstance(click, dict):
+        return None
+    points = click.get("points") or []
+    if not points or not isinstance(points[0], dict):
+        return None
+    location = points[0].get("location")
+    return None if location is None else str(location)
+
+
+def area_detail(click: Any, filters: Filters, lang: i18n.Lang) -> Any:
+    """Return the detail panel of the clicked area (its KPIs and a link to its cases)."""
+    code = clicked_code(click)
+    if code is None:
+        raise PreventUpdate
+    return views.area_detail(data.service().area_table(filters), code, lang)
+
+
+def ranking_download(filters: Filters, kpi: str, lang: i18n.Lang) -> dict[str, Any]:
+    """Return the dcc.Download payload of the ranking table as an Excel workbook."""
+    rows, columns, _ = ranking_table(filters, kpi, lang)
+    content = views.ranking_excel(rows, columns)
+    name = f"ranking-{kpi_of(kpi)}-{filters.level}.xlsx"
+    return dcc.send_bytes(content, name)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
+
+
+def hotspot_outputs(filters: Filters, lang: i18n.Lang) -> tuple[Any, ...]:
+    """Return (map, table rows, table columns) of the Gi* hotspots under ``filters``."""
+    svc = data.service()
+    hot = svc.hotspots(filters)
+    rows, columns = views.hotspot_rows(hot, lang)
+    return figures.hotspot_map(hot, svc.map_layer(s.LEVEL_NEIGHBORHOOD), lang), rows, columns
+
+
+def trend_figure(filters: Filters, kpi: str, by: str | None, lang: i18n.Lang) -> go.Figure:
+    """Return the monthly trend of ``kpi``, split by category or area when asked."""
+    column = TREND_BY.get(by or "none")
+    monthly = data.service().monthly(filters, column)
+    return figures.kpi_trend(monthly, kpi_of(kpi), lang, column)
+
+
+def register(app: dash.Dash) -> None:
+    """Register the map, rankings and trends callbacks."""
+
+    @app.callback(
+        Output(ids.MAP_GRAPH, "figure"),
+        *FILTER_INPUTS,
+        Input(ids.MAP_KPI, "value"),
+        State(ids.F_LANG, "data"),
+    )
+    def _map(*values: Any) -> go.Figure:
+        *inputs, kpi, lang = values
+        return map_figure(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang))
+
+    @app.callback(
+        Output(ids.MAP_DETAIL, "children"),
+        Input(ids.MAP_GRAPH, "clickData"),
+        *(State(i, "value") for i in ids.FILTERS),
+        State(ids.F_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def _map_click(click: Any, *values: Any) -> Any:
+        *inputs, lang = values
+        return area_detail(click, Filters.from_inputs(*inputs), i18n.lang_of(lang))
+
+    @app.callback(
+        Output(ids.RANK_DOWNLOAD, "data"),
+        Input(ids.RANK_EXCEL, "n_clicks"),
+        *(State(i, "value") for i in ids.FILTERS),
+        State(ids.RANK_KPI, "value"),
+        State(ids.F_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def _excel(n_clicks: int | None, *values: Any) -> Any:
+        *inputs, kpi, lang = values
+        return ranking_download(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang))
+
+    @app.callback(
+        Output(ids.RANK_TABLE, "data"),
+        Output(ids.RANK_TABLE, "columns"),
+        Output(ids.RANK_NOTE, "children"),
+        *FILTER_INPUTS,
+        Input(ids.RANK_KPI, "value"),
+        State(ids.F_LANG, "data"),
+    )
+    def _rankings(*values: Any) -> tuple[Any, Any, str]:
+        *inputs, kpi, lang = values
+        return ranking_table(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang))
+
+    @app.callback(
+        Output(ids.HOT_GRAPH, "figure"),
+        Output(ids.HOT_TABLE, "data"),
+        Output(ids.HOT_TABLE, "columns"),
+        *FILTER_INPUTS,
+        State(ids.F_LANG, "data"),
+    )
+    def _hotspots(*values: Any) -> tuple[Any, ...]:
+        *inputs, lang = values
+        return hotspot_outputs(Filters.from_inputs(*inputs), i18n.lang_of(lang))
+
+    @app.callback(
+        Output(ids.TREND_GRAPH, "figure"),
+        *FILTER_INPUTS,
+        Input(ids.TREND_KPI, "value"),
+        Input(ids.TREND_BY, "value"),
+        State(ids.F_LANG, "data"),
+    )
+    def _trends(*values: Any) -> go.Figure:
+        *inputs, kpi, by, lang = values
+        return trend_figure(Filters.from_inputs(*inputs), kpi, by, i18n.lang_of(lang))

@@ -1,0 +1,314 @@
+"""Plotly figures built from the frames of :mod:`dash_app.data` (pure functions).
+
+Maps use ``px.choropleth_map`` on a blank ``white-bg`` base, so they render with no
+internet; raster tiles are drawn under the polygons only when a tile URL is configured.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Final
+
+import mapclassify
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ingest import schema as s
+
+from . import i18n
+from .data import MONTH, MapLayer
+from .i18n import Lang
+
+#: Sequential colours of the map classes, light to dark (ColorBrewer YlOrRd).
+CLASS_COLOURS: Final = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA_COLOUR: Final = "#d9d9d9"
+MAX_CLASSES: Final = len(CLASS_COLOURS)
+#: Decimals shown for each KPI.
+DECIMALS: Final = {
+    "volume": 0,
+    "per_10k": 1,
+    "backlog": 0,
+    "close_days": 1,
+    "sla": 1,
+    "satisfaction": 2,
+    "objection": 1,
+}
+FONT: Final = "Vazirmatn, Tahoma, 'DejaVu Sans', sans-serif"
+#: Map legends sit in the lower-left corner, clear of the mode bar.
+MAP_LEGEND: Final = {
+    "x": 0.01,
+    "y": 0.01,
+    "xanchor": "left",
+    "yanchor": "bottom",
+    "bgcolor": "rgba(255, 255, 255, 0.85)",
+}
+
+
+def kpi_label(kpi: str, lang: Lang) -> str:
+    """Return the translated name of ``kpi``."""
+    return i18n.t(f"kpi_{kpi}", lang)
+
+
+def area_name(table: pd.DataFrame, lang: Lang) -> pd.Series:
+    """Return each area's name in ``lang`` (falling back to the other language, then code)."""
+    first, second = (s.NAME_FA, s.NAME_EN) if lang == "fa" else (s.NAME_EN, s.NAME_FA)
+    names = table[first].astype(object).where(table[first].notna(), table[second])
+    return names.where(names.notna(), table[s.CODE].astype(str)).astype(str)
+
+
+def classify(values: pd.Series, k: int = MAX_CLASSES) -> tuple[pd.Series, list[str]]:
+    """Put values into at most ``k`` Fisher-Jenks classes (mapclassify).
+
+    Returns
+    -------
+    tuple of (pandas.Series, list of str)
+        Each value's class index (-1 when missing) and the class bounds as ``"lo – hi"``.
+    """
+    present = values.dropna().astype("float64")
+    classes = pd.Series(-1, index=values.index, dtype="int64")
+    distinct = int(present.nunique())
+    if distinct == 0:
+        return classes, []
+    if distinct == 1:
+        classes[present.index] = 0
+        value = float(present.iloc[0])
+        return classes, [f"{value:g}"]
+    n_classes = min(k, distinct)
+    with warnings.catch_warnings():
+        # Without numba, mapclassify warns that it uses its pure-Python Fisher-Jenks;
+        # that is fast enough for a few hundred areas.
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        scheme = mapclassify.FisherJenks(present.to_numpy(), k=n_classes)
+    classes[present.index] = np.asarray(scheme.yb, dtype="int64")
+    bins = [float(present.min()), *(float(b) for b in scheme.bins)]
+    labels = [f"{bins[i]:,.4g} – {bins[i + 1]:,.4g}" for i in range(len(scheme.bins))]
+    return classes, labels
+
+
+def _zoom(span_deg: float) -> float:
+    """Return a MapLibre zoom that shows a box ``span_deg`` wide in a ~600 px map."""
+    return float(np.clip(math.log2(360.0 / max(span_deg, 1e-6)) + 0.6, 1.0, 16.0))
+
+
+def empty_figure(message: str) -> go.Figure:
+    """Return a blank figure that shows ``message``."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16})
+    fig.update_layout(
+        xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 0, "r": 0, "t": 0, "b": 0}
+    )
+    return fig
+
+
+def choropleth(
+    table: pd.DataFrame,
+    layer: MapLayer | None,
+    kpi: str,
+    lang: Lang,
+    *,
+    tiles_url: str | None = None,
+    missing_key: str = "no_data",
+) -> go.Figure:
+    """Return a classed choropleth of ``kpi`` by area on a blank base (no tiles by default).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :meth:`dash_app.data.DataService.area_table` output (``code``, names, KPIs).
+    layer : MapLayer or None
+        The simplified polygons of the same level.
+    kpi : str
+        A KPI column of ``table``.
+    lang : {"fa", "en"}
+        Language of the labels and digits.
+    tiles_url : str, optional
+        An XYZ raster tile URL to draw under the polygons.
+    missing_key : str, default "no_data"
+        Translation key of the class of areas with no value ("suppressed" on the public
+        page).
+    """
+    if layer is None:
+        return empty_figure(i18n.t("no_boundaries", lang))
+    label = kpi_label(kpi, lang)
+    classes, bounds = classify(table[kpi])
+    # In Persian "lo تا hi" reads right in RTL, where "lo – hi" would show reversed.
+    shown = [b.replace(" – ", " تا ") if lang == "fa" else b for b in bounds]
+    legend = [*(i18n.digits(b, lang) for b in shown), i18n.t(missing_key, lang)]
+    frame = pd.DataFrame(
+        {
+            s.CODE: table[s.CODE].astype(str),
+            "name": area_name(table, lang),
+            "class": [legend[c] if c >= 0 else legend[-1] for c in classes],
+            "shown": [i18n.number(v, lang, DECIMALS[kpi]) for v in table[kpi].astype("float64")],
+            "cases": [i18n.number(float(v), lang) for v in table["volume"]],
+        }
+    )
+    colours = dict(zip(legend[:-1], CLASS_COLOURS, strict=False))
+    colours[legend[-1]] = NO_DATA_COLOUR
+    fig = px.choropleth_map(
+        frame,
+        geojson=layer.geojson,
+        locations=s.CODE,
+        color="class",
+        color_discrete_map=colours,
+        category_orders={"class": legend},
+        hover_name="name",
+        custom_data=["shown", "cases"],
+        center={"lon": layer.center[0], "lat": layer.center[1]},
+        zoom=_zoom(layer.span_deg),
+        map_style="white-bg",
+        opacity=0.8,
+    )
+    cases_label = i18n.t("kpi_volume", lang)
+    fig.update_traces(
+        hovertemplate=(
+            f"<b>%{{hovertext}}</b><br>{label}: %{{customdata[0]}}<br>"
+            f"{cases_label}: %{{customdata[1]}}<extra></extra>"
+        ),
+        marker_line_width=0.6,
+        marker_line_color="#555555",
+    )
+    if tiles_url:
+        fig.update_layout(
+            map_layers=[{"below": "traces", "sourcetype": "raster", "source": [tiles_url]}]
+        )
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        legend={**MAP_LEGEND, "title": {"text": label}},
+        font_family=FONT,
+        uirevision=kpi,
+    )
+    return fig
+
+
+HOTSPOT_COLOURS: Final = {"hot": "#d7301f", "cold": "#2b8cbe", "not significant": "#eeeeee"}
+
+
+def hotspot_map(hotspots: pd.DataFrame | None, layer: MapLayer | None, lang: Lang) -> go.Figure:
+    """Return a map of Gi* hot and cold neighborhoods on a blank base."""
+    if hotspots is None or layer is None:
+        return empty_figure(i18n.t("no_boundaries", lang))
+    labels = {key: i18n.t(key, lang) for key in HOTSPOT_COLOURS}
+    frame = pd.DataFrame(
+        {
+            s.CODE: hotspots[s.CODE],
+            "name": area_name(hotspots, lang),
+            "class": hotspots["hotspot"].map(labels),
+            "z": [i18n.number(float(v), lang, 2) for v in hotspots["z"]],
+            "cases": [i18n.number(float(v), lang) for v in hotspots["n_cases"]],
+        }
+    )
+    fig = px.choropleth_map(
+        frame,
+        geojson=layer.geojson,
+        locations=s.CODE,
+        color="class",
+        color_discrete_map={labels[k]: c for k, c in HOTSPOT_COLOURS.items()},
+        category_orders={"class": [labels[k] for k in HOTSPOT_COLOURS]},
+        hover_name="name",
+        custom_data=["z", "cases"],
+        center={"lon": layer.center[0], "lat": layer.center[1]},
+        zoom=_zoom(layer.span_deg),
+        map_style="white-bg",
+        opacity=0.85,
+    )
+    fig.update_traces(
+        hovertemplate=(
+            f"<b>%{{hovertext}}</b><br>{i18n.t('gi_z', lang)}: %{{customdata[0]}}<br>"
+            f"{i18n.t('kpi_volume', lang)}: %{{customdata[1]}}<extra></extra>"
+        ),
+        marker_line_width=0.6,
+        marker_line_color="#555555",
+    )
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        legend={**MAP_LEGEND, "title": {"text": i18n.t("status", lang)}},
+        font_family=FONT,
+    )
+    return fig
+
+
+def _month_labels(months: pd.Series, lang: Lang) -> list[str]:
+    return [i18n.jalali_month(m, lang) for m in months]
+
+
+def trend(monthly: pd.DataFrame, lang: Lang) -> go.Figure:
+    """Return monthly volume (bars) and cases still open (line), with Jalali month labels."""
+    if monthly.empty:
+        return empty_figure(i18n.t("no_data", lang))
+    labels = _month_labels(monthly[MONTH], lang)
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=monthly["volume"], name=i18n.t("series_cases", lang))
+    fig.add_scatter(
+        x=labels, y=monthly["backlog"], name=i18n.t("series_open", lang), mode="lines+markers"
+    )
+    fig.update_layout(
+        title=i18n.t("trend_title", lang),
+        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        font_family=FONT,
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def top_categories(by_category: pd.DataFrame, lang: Lang, top: int = 10) -> go.Figure:
+    """Return a horizontal bar chart of the ``top`` categories by volume."""
+    if by_category.empty:
+        return empty_figure(i18n.t("no_data", lang))
+    head = by_category.head(top).iloc[::-1]
+    fig = go.Figure(go.Bar(x=head["volume"], y=head[s.CATEGORY], orientation="h"))
+    fig.update_layout(
+        title=i18n.t("top_categories", lang),
+        margin={"l": 120, "r": 20, "t": 50, "b": 40},
+        font_family=FONT,
+    )
+    return fig
+
+
+def kpi_trend(monthly: pd.DataFrame, kpi: str, lang: Lang, by: str | None = None) -> go.Figure:
+    """Return a line per group (or one line) of ``kpi`` by Jalali month."""
+    if monthly.empty:
+        return empty_figure(i18n.t("no_data", lang))
+    fig = go.Figure()
+    groups = [(None, monthly)] if by is None else list(monthly.groupby(by, observed=True))
+    for key, part in groups:
+        ordered = part.sort_values(MONTH)
+        name = kpi_label(kpi, lang) if key is None else str(key)
+        fig.add_scatter(
+            x=_month_labels(ordered[MONTH], lang),
+            y=ordered[kpi],
+            name=name,
+            mode="lines+markers",
+        )
+    fig.update_layout(
+        title=kpi_label(kpi, lang),
+        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        font_family=FONT,
+        xaxis={"type": "category"},
+    )
+    return fig
+
+
+def public_map(public: pd.DataFrame, layer: MapLayer | None, kpi: str, lang: Lang) -> go.Figure:
+    """Return the public choropleth: suppressed areas drawn grey, as "suppressed"."""
+    table = public[[s.CODE, s.NAME_FA, s.NAME_EN]].assign(volume=public["volume"])
+    table[kpi] = public["value"]
+    return choropleth(table, layer, kpi, lang, missing_key="suppressed")
+
+
+def public_bar(public: pd.DataFrame, kpi: str, lang: Lang) -> go.Figure:
+    """Return a bar chart of the public table's values (suppressed areas left out)."""
+    shown = public.loc[~public["suppressed"]]
+    if shown.empty:
+        return empty_figure(i18n.t("no_data", lang))
+    names = area_name(shown, lang)
+    fig = go.Figure(go.Bar(x=names, y=shown["value"]))
+    fig.update_layout(
+        title=kpi_label(kpi, lang),
+        margin={"l": 40, "r": 20, "t": 50, "b": 80},
+        font_family=FONT,
+    )
+    return fig

@@ -1,0 +1,1 @@
+"""Page layouts (``dash.register_page``); each reads its state from the URL query."""

@@ -1,0 +1,39 @@
+"""Rankings: areas ranked by one KPI with the minimum-volume rule, sortable, CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import dash_table, dcc, html
+
+from .. import i18n, ids, views
+from ..state import kpi_of
+from .common import manager_page
+
+dash.register_page(__name__, path="/rankings", name="rankings", title="Tehran 137 — rankings")  # type: ignore[no-untyped-call]
+
+
+def layout(**query: Any) -> html.Div:
+    """Return the rankings page for the URL ``query``."""
+    lang = i18n.lang_of(query.get("lang"))
+    return manager_page(
+        "page_rankings",
+        "/rankings",
+        ids.SYNC_RANKINGS,
+        query,
+        views.kpi_select(ids.RANK_KPI, kpi_of(query.get("kpi")), lang),
+        html.P(id=ids.RANK_NOTE, className="note"),
+        html.Button(i18n.t("excel", lang), id=ids.RANK_EXCEL, className="button"),
+        dcc.Download(id=ids.RANK_DOWNLOAD),
+        dash_table.DataTable(  # type: ignore[attr-defined]
+            id=ids.RANK_TABLE,
+            sort_action="native",
+            filter_action="native",
+            page_action="native",
+            page_size=25,
+            export_format="csv",
+            style_table={"overflowX": "auto"},
+            style_cell={"textAlign": "right" if lang == "fa" else "left"},
+        ),
+    )
