@@ -27,6 +27,7 @@ from geo.errors import InputError
 from geo.store import CaseFilter, open_store
 from ingest import schema as s
 
+from ..options import AsJson, StoreUrl, store_url
 from ..output import clear_errors, emit
 from ..settings import get_settings
 
@@ -90,12 +91,6 @@ class SliceName(StrEnum):
     WEEK = "week"
 
 
-StoreUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Case store: folder or postgresql+psycopg:// URL (default: settings)."
-    ),
-]
 Start = Annotated[
     str | None,
     typer.Option("--start", help="Only cases created at or after this date/time (Tehran time)."),
@@ -104,7 +99,6 @@ End = Annotated[
     str | None,
     typer.Option("--end", help="Only cases created before this date/time (Tehran time)."),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -130,7 +124,7 @@ def _read(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Return (cases, boundaries, store url) with one clear sentence when there is nothing."""
     settings = get_settings()
-    url = store if store else settings.store_url
+    url = store_url(store)
     window = CaseFilter(
         start=_instant(start, "--start", settings.timezone),
         end=_instant(end, "--end", settings.timezone),

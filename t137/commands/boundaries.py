@@ -16,6 +16,7 @@ from geo.population import PopulationJoin, join_population_detailed
 from geo.store import open_store
 from ingest import schema as s
 
+from ..options import AsJson
 from ..output import clear_errors, emit
 
 app = typer.Typer(help="Read, check and import boundary layers.", no_args_is_help=True)
@@ -65,7 +66,6 @@ OneLevel = Annotated[
     str | None,
     typer.Option("--level", help="Level of the features: region, district, neighborhood."),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
 
 @app.command("check")

@@ -15,6 +15,7 @@ from geo.store import CaseStore, open_store
 from ingest.pipeline import IngestOptions, IngestReport, ingest_file
 from ingest.readers.dispatch import FORMATS, Format
 
+from ..options import AsJson, StoreUrl, store_url
 from ..output import clear_errors, emit, fail, progress_enabled
 from ..settings import get_settings
 
@@ -52,10 +53,7 @@ def ingest(
         Path | None, typer.Option(help="YAML column mapping for --format csv (data/mappings/).")
     ] = None,
     city: Annotated[str | None, typer.Option(help="City of an Open311 source.")] = None,
-    store: Annotated[
-        str | None,
-        typer.Option(help="Store directory or postgresql+psycopg:// URL (T137_STORE_URL)."),
-    ] = None,
+    store: StoreUrl = None,
     boundaries: Annotated[
         Path | None,
         typer.Option(help="Boundary folder (default: the store's boundaries, T137_BOUNDARIES)."),
@@ -65,7 +63,7 @@ def ingest(
         typer.Option(help="CSV of streets/places with coordinates for address matching."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Ingest case files: every row is stored, updated, unchanged or quarantined with a reason."""
     settings = get_settings()
@@ -80,7 +78,7 @@ def ingest(
         placeholders=settings.placeholder_points,
     )
     reports: list[IngestReport] = []
-    with clear_errors(), open_store(store or settings.store_url) as opened:
+    with clear_errors(), open_store(store_url(store)) as opened:
         index, frame, origin = _boundaries(opened, boundaries)
         gazetteer = build_gazetteer(frame, read_places(places) if places else None)
         with Progress(
@@ -100,12 +98,12 @@ def ingest(
                     ingest_file(file, opened, index, options, gazetteer=gazetteer, on_stage=show)
                 )
                 progress.remove_task(task)
-        store_url = opened.url
+        url = opened.url
     summary = {
-        "store": store_url,
+        "store": url,
         "boundaries": origin,
         "files": [r.as_dict() for r in reports],
         "reconciles": all(r.reconciles for r in reports),
     }
-    human = "\n".join([*(r.summary() for r in reports), f"Store: {store_url}"])
+    human = "\n".join([*(r.summary() for r in reports), f"Store: {url}"])
     emit(summary, as_json=as_json, human=human)

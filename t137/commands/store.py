@@ -9,24 +9,12 @@ import typer
 from geo.errors import StoreError
 from geo.store import StoreInfo, open_store
 
+from ..options import AsJson, StoreUrl
+from ..options import store_url as _url
 from ..output import clear_errors, emit
-from ..settings import get_settings
 
 store_app = typer.Typer(help="Inspect the case store.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the PostGIS schema.", no_args_is_help=True)
-
-StoreUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="Store directory or postgresql+psycopg:// URL (default: T137_STORE_URL).",
-    ),
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-
-
-def _url(store: str | None) -> str:
-    return store if store else get_settings().store_url
 
 
 def _info_text(info: StoreInfo) -> str:

@@ -18,7 +18,7 @@ from geo.store import open_store
 from geo.synthetic_geography import synthetic_boundaries
 from ingest import schema as s
 from t137.commands import analyze
-from t137.settings import Settings
+from t137.settings import get_settings
 from tests.support.cases import random_cases
 
 N_CASES = 1200
@@ -168,8 +168,12 @@ def test_kpis_human_summary(runner: CliRunner, app: typer.Typer, store_url: str)
 def test_kpis_default_store_comes_from_settings(
     runner: CliRunner, app: typer.Typer, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(analyze, "get_settings", lambda: Settings(store_url=store_url))
-    payload = run_json(runner, app, ["kpis", "--level", "city", "--period", "none"])
+    monkeypatch.setenv("T137_STORE_URL", store_url)
+    get_settings.cache_clear()
+    try:
+        payload = run_json(runner, app, ["kpis", "--level", "city", "--period", "none"])
+    finally:
+        get_settings.cache_clear()
     assert payload["cases"] == N_CASES + PLANTED
 
 
