@@ -122,6 +122,24 @@ def add_user(path: Path, name: str, password: str, role: str, region: str | None
         role=role,
         region=str(region) if role == ROLE_REGION_MANAGER else None,
     )
+    _save_users(path, users)
+
+
+def remove_user(path: Path, name: str) -> bool:
+    """Remove the user ``name`` from ``path``; return False when there is no such user.
+
+    The user's open sessions end at their next request, because each request reloads
+    the user from the file.
+    """
+    users = load_users(path)
+    if users.pop(name, None) is None:
+        return False
+    _save_users(path, users)
+    return True
+
+
+def _save_users(path: Path, users: dict[str, UserRecord]) -> None:
+    """Write ``users`` to ``path`` atomically (temporary file, then rename)."""
     payload = {"users": [asdict(user) for user in users.values()]}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".json")

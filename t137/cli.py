@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import analyze, assign, boundaries, demo, ingest, serve, store, synth
+from .commands import analyze, assign, boundaries, demo, ingest, serve, store, synth, users
 
 app = typer.Typer(
     name="t137",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(store.store_app, name="store")
 app.add_typer(store.db_app, name="db")
+app.add_typer(users.app, name="users")
 app.command("assign")(assign.assign)
 app.command("ingest")(ingest.ingest)
 app.command("synth")(synth.synth)

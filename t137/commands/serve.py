@@ -19,11 +19,19 @@ from ..settings import get_settings
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def app_settings(store_url: str, *, require_login: bool = True) -> AppSettings:
+def app_settings(
+    store_url: str,
+    *,
+    require_login: bool = True,
+    users_file: Path | None = None,
+    secure_cookies: bool = False,
+) -> AppSettings:
     """Return the app settings for ``store_url``, refusing a store with no boundaries.
 
     The session secret comes from ``T137_SECRET_KEY`` (a development default otherwise).
     With ``require_login=False`` every visitor is a manager (local demos only).
+    ``users_file`` overrides where the accounts live (``users.json`` in an embedded store
+    by default; a database store needs it).
 
     Raises
     ------
@@ -45,6 +53,8 @@ def app_settings(store_url: str, *, require_login: bool = True) -> AppSettings:
         store_url=store_url,
         secret_key=os.environ.get(SECRET_ENV, DEV_SECRET),
         require_login=require_login,
+        users_path=str(users_file) if users_file is not None else None,
+        secure_cookies=secure_cookies,
     )
 
 
@@ -65,20 +75,42 @@ def serve(
             help="No login: every visitor is a manager. Only on a loopback host (demos).",
         ),
     ] = False,
+    users_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--users-file",
+            help="Accounts file written by `t137 users add` (default: <store>/users.json).",
+        ),
+    ] = None,
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https",
+            help="Served behind TLS: send the session cookie over HTTPS only.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard (Persian by default, English at ?lang=en) over a store.
 
-    Managers log in at /login (users in ``<store>/users.json``, see
-    :func:`dash_app.auth.add_user`); anonymous visitors see the public page only.
+    Managers log in at /login (accounts from ``t137 users add``, kept in
+    ``<store>/users.json`` or ``--users-file``); anonymous visitors see the public page only.
     """
     url = store if store else get_settings().store_url
     if open_access and host not in LOOPBACK:
         fail(f"--open serves every page without login, so it is refused on {host}; use 127.0.0.1.")
     with clear_errors():
-        settings = app_settings(url, require_login=not open_access)
+        settings = app_settings(
+            url, require_login=not open_access, users_file=users_file, secure_cookies=https
+        )
     if settings.secret_key == DEV_SECRET and host not in LOOPBACK:
         typer.echo(
             f"warning: serving on {host} with the development secret; set {SECRET_ENV}.",
+            err=True,
+        )
+    if not https and host not in LOOPBACK:
+        typer.echo(
+            f"warning: serving on {host} without --https; put the app behind TLS and pass "
+            "--https so the session cookie never travels in clear.",
             err=True,
         )
     app = create_app(settings)
