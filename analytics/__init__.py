@@ -4,6 +4,7 @@ from . import custody as custody
 from . import duplicates as duplicates
 from . import hotspots as hotspots
 from . import indicators as indicators
+from . import maps as maps
 from . import periods as periods
 from . import quality as quality
 from . import ranking as ranking

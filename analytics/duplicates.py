@@ -76,8 +76,12 @@ def _check(
     if text_similarity is not None and not 0 <= text_similarity <= 1:
         msg = f"text_similarity must be between 0 and 1 (or None), got {text_similarity}."
         raise InputError(msg)
-    if s.CREATED_AT not in cases.columns or s.CASE_ID not in cases.columns:
-        msg = f"cases need `{s.CASE_ID}` and `{s.CREATED_AT}` columns to find duplicates."
+    missing = [c for c in (s.CASE_ID, s.CREATED_AT) if c not in cases.columns]
+    if missing:
+        msg = (
+            f"cases need `{s.CASE_ID}` and `{s.CREATED_AT}` columns to find duplicates; "
+            f"{missing} missing. Pass canonical cases (store.read_cases())."
+        )
         raise InputError(msg)
 
 

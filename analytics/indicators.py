@@ -57,6 +57,7 @@ satisfaction
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -662,9 +663,16 @@ def _check(cases: pd.DataFrame, by: Sequence[str]) -> list[str]:
     by_list = [s.LEVEL_CODE_COLUMN.get(c, c) for c in by_list]
     missing = [c for c in (s.CREATED_AT, *by_list) if c not in cases.columns]
     if missing:
+        close = {
+            c: found
+            for c in missing
+            if (found := difflib.get_close_matches(str(c), [str(x) for x in cases.columns], n=1))
+        }
+        hint = "".join(f" Did you mean {v[0]!r} for {c!r}?" for c, v in close.items())
         msg = (
-            f"cases lack the column(s) {missing}; group by existing columns such as "
-            f"{s.NEIGHBORHOOD_CODE!r}, {s.CATEGORY!r} or {s.UNIT!r}."
+            f"cases lack the column(s) {missing}.{hint} Group by existing columns such as "
+            f"{s.NEIGHBORHOOD_CODE!r} (or the level name 'neighborhood'), {s.CATEGORY!r} or "
+            f"{s.UNIT!r}; area codes come from geo.assign.assign_frame or the store."
         )
         raise InputError(msg)
     if len(set(by_list)) != len(by_list):

@@ -95,6 +95,23 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+def _require_index(index: object) -> None:
+    """Raise a teaching error unless ``index`` is a :class:`BoundaryIndex`."""
+    if isinstance(index, BoundaryIndex):
+        return
+    if isinstance(index, gpd.GeoDataFrame):
+        msg = (
+            "index must be a BoundaryIndex, not the boundary GeoDataFrame; build it once with "
+            "`BoundaryIndex.from_boundaries(boundaries)` (or `load_index(folder)`) and reuse it."
+        )
+    else:
+        msg = (
+            f"index must be a BoundaryIndex, got {type(index).__name__}; build it with "
+            "`BoundaryIndex.from_boundaries(boundaries)` or `load_index(folder)`."
+        )
+    raise InputError(msg)
+
+
 def _as_float(values: object, name: str) -> FloatArray:
     """Turn lon or lat values into a float64 array, nulls into NaN."""
     try:
@@ -238,7 +255,9 @@ def assign_points(
     Raises
     ------
     InputError
-        When lon and lat differ in length or are not numbers, or the tolerance is negative.
+        When ``index`` is not a :class:`BoundaryIndex` (a boundary GeoDataFrame, say: build
+        the index from it), lon and lat differ in length or are not numbers, or the tolerance
+        is negative.
 
     Examples
     --------
@@ -248,6 +267,7 @@ def assign_points(
     >>> out["geocode_precision"].tolist(), out["reason"].tolist()[1]
     (['point', 'none'], 'zero')
     """
+    _require_index(index)
     lon_a = _as_float(lon, "lon")
     lat_a = _as_float(lat, "lat")
     if len(lon_a) != len(lat_a):
@@ -312,11 +332,29 @@ def assign_frame(
     Raises
     ------
     InputError
-        When the coordinate columns are missing or not numeric, or the geometry is not
-        made of points.
+        When ``frame`` is not a DataFrame or ``index`` not a :class:`BoundaryIndex`, the
+        coordinate columns are missing or not numeric, or the geometry is not made of points.
     CRSError
         When a GeoDataFrame without coordinate columns has no CRS.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geo.synthetic_geography import synthetic_boundaries
+    >>> index = BoundaryIndex.from_boundaries(synthetic_boundaries(n_regions=2, n_neighborhoods=4))
+    >>> cases = pd.DataFrame({"case_id": ["a", "b"], "lon": [51.39, None], "lat": [35.69, None]})
+    >>> assign_frame(cases, index)[["case_id", "neighborhood_code", "region_code", "reason"]]
+      case_id neighborhood_code region_code   reason
+    0       a               201           2      NaN
+    1       b               NaN         NaN  missing
     """
+    if not isinstance(frame, pd.DataFrame):
+        msg = (
+            f"frame must be a DataFrame of points, got {type(frame).__name__}; the call is "
+            "assign_frame(frame, index)."
+        )
+        raise InputError(msg)
+    _require_index(index)
     has_columns = lon_col in frame.columns and lat_col in frame.columns
     if has_columns:
         lon: object = frame[lon_col]

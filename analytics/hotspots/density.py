@@ -56,6 +56,7 @@ from geo.crs import METRIC_CRS
 from geo.errors import InputError
 from ingest import schema as s
 
+from .fitted import FittedAttributes
 from .grid import F64, I64, GridCells, grid_cells, metric_xy
 
 Method = Literal["dbscan", "hdbscan"]
@@ -230,7 +231,7 @@ def auto_min_cases(
     return max(int(floor), math.ceil(density_factor * expected))
 
 
-class DensityHotspots:
+class DensityHotspots(FittedAttributes):
     """Density clusters of cases per category, found on a fine metric grid.
 
     Parameters
@@ -279,6 +280,8 @@ class DensityHotspots:
     >>> len(model.clusters_), bool(300 <= model.clusters_["n_cases"].iloc[0] <= 310)
     (1, True)
     """
+
+    fit_call = "fit(cases)"
 
     def __init__(
         self,

@@ -55,6 +55,7 @@ from geo.crs import METRIC_CRS
 from geo.errors import InputError
 from ingest import schema as s
 
+from .fitted import FittedAttributes
 from .gistar import (
     COLD,
     HOT,
@@ -193,7 +194,7 @@ def classify_patterns(
     return out
 
 
-class EmergingHotspots:
+class EmergingHotspots(FittedAttributes):
     """Space-time emerging hot spot classes from Gi* per slice and a Mann–Kendall trend.
 
     Parameters
@@ -235,7 +236,31 @@ class EmergingHotspots:
     units_ : geopandas.GeoDataFrame
         One row per unit (EPSG:32639): ``unit``, ``n_cases``, ``n_hot``, ``n_cold``,
         ``trend_tau``, ``trend_z``, ``trend_p``, ``pattern``, ``spot``, ``recurring``.
+
+    Raises
+    ------
+    geo.errors.NotFittedError
+        When a fitted attribute is read before :meth:`fit` ("call .fit(cases) first").
+
+    Examples
+    --------
+    >>> import h3, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> hot = np.tile(np.arange(360) < 60, 6)  # 60 of each month's 360 cases in one place
+    >>> cases = pd.DataFrame({
+    ...     "lon": np.where(hot, rng.normal(51.40, 0.002, 2160), rng.uniform(51.25, 51.55, 2160)),
+    ...     "lat": np.where(hot, rng.normal(35.70, 0.002, 2160), rng.uniform(35.62, 35.76, 2160)),
+    ...     "created_at": np.repeat(
+    ...         pd.date_range("2024-04-05", periods=6, freq="30D", tz="UTC"), 360),
+    ... })
+    >>> model = EmergingHotspots(resolution=8).fit(cases)
+    >>> model.slices_
+    ['1403-01', '1403-02', '1403-03', '1403-04', '1403-05', '1403-06']
+    >>> model.units_.set_index("unit").loc[h3.latlng_to_cell(35.70, 51.40, 8), "pattern"]
+    'persistent'
     """
+
+    fit_call = "fit(cases)"
 
     def __init__(
         self,
@@ -284,7 +309,10 @@ class EmergingHotspots:
             msg = f"slice must be 'month' or 'week', got {self.slice!r}."
             raise InputError(msg)
         if s.CREATED_AT not in cases.columns:
-            msg = f"cases have no `{s.CREATED_AT}` column to slice by."
+            msg = (
+                f"cases have no `{s.CREATED_AT}` column to slice by; pass canonical cases "
+                "(store.read_cases()) with tz-aware creation times."
+            )
             raise InputError(msg)
         freq = _FREQ[self.slice]
         keys = period_keys(cases[s.CREATED_AT], freq, self.calendar)  # type: ignore[arg-type]

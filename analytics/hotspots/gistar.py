@@ -60,6 +60,7 @@ from scipy.stats import norm
 from geo.crs import METRIC_CRS
 from geo.errors import InputError
 
+from .fitted import FittedAttributes
 from .grid import F64, I64
 from .units import Level, SpatialUnits, case_cells, h3_units, neighborhood_units
 
@@ -234,7 +235,7 @@ def unit_values(units: SpatialUnits, counts: F64, value: Value) -> F64:
     return np.nan_to_num(rate)
 
 
-class GiStarHotspots:
+class GiStarHotspots(FittedAttributes):
     """Getis-Ord Gi* hot and cold spots of cases on neighborhoods or H3 cells.
 
     Parameters
@@ -267,7 +268,31 @@ class GiStarHotspots:
         The units and their adjacency.
     n_unassigned_ : int
         Cases that fell in no unit (outside every neighborhood, or no code).
+
+    Raises
+    ------
+    geo.errors.NotFittedError
+        When a fitted attribute is read before :meth:`fit` ("call .fit(cases, boundaries)
+        first").
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from geo.synthetic_geography import synthetic_boundaries
+    >>> b = synthetic_boundaries(n_regions=3, n_neighborhoods=30, seed=1)
+    >>> hoods = b[b.level == "neighborhood"]
+    >>> centres = hoods.to_crs("EPSG:32639").centroid
+    >>> busy = centres.distance(centres.iloc[0]) < 5000  # a 5 km patch around the first one
+    >>> codes = np.repeat(hoods["code"].to_numpy(), np.where(busy, 200, 20))
+    >>> model = GiStarHotspots().fit(pd.DataFrame({"neighborhood_code": codes}), b)
+    >>> model.units_.loc[model.units_["hotspot"] == "hot", "unit"].tolist()
+    ['101', '104', '106']
+    >>> model.regions_[["hotspot", "n_units", "n_cases"]]
+      hotspot  n_units  n_cases
+    0     hot        3      600
     """
+
+    fit_call = "fit(cases, boundaries)"
 
     def __init__(
         self,

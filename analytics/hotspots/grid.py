@@ -21,7 +21,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from geo.crs import METRIC_CRS, STORAGE_CRS
-from geo.errors import InputError
+from geo.errors import CRSError, InputError
 from ingest import schema as s
 
 F64 = npt.NDArray[np.float64]
@@ -46,11 +46,17 @@ def metric_xy(cases: pd.DataFrame) -> tuple[F64, F64]:
     ------
     InputError
         When the cases carry no coordinates or some are missing.
+    CRSError
+        When a GeoDataFrame has no CRS, or the coordinates do not fit the CRS (metres given
+        as lon/lat degrees); the message says how to fix it.
     """
     if isinstance(cases, gpd.GeoDataFrame) and cases.geometry.name in cases.columns:
         if cases.crs is None:
-            msg = "cases have no CRS; set it with `.set_crs()` (EPSG:4326 for lon/lat)."
-            raise InputError(msg)
+            msg = (
+                "cases have no CRS; set it with `.set_crs('EPSG:4326')` for lon/lat degrees or "
+                "`.set_crs('EPSG:32639')` for metres, whichever the coordinates are in."
+            )
+            raise CRSError(msg)
         geoms = cases.geometry
         if not CRS.from_user_input(cases.crs).equals(CRS.from_user_input(METRIC_CRS)):
             geoms = geoms.to_crs(METRIC_CRS)
@@ -63,6 +69,15 @@ def metric_xy(cases: pd.DataFrame) -> tuple[F64, F64]:
             )
             raise InputError(msg)
         xy = shapely.get_coordinates(values)
+        if not np.isfinite(xy).all():
+            crs = CRS.from_user_input(cases.crs).to_string()
+            msg = (
+                f"the cases' coordinates do not fit their CRS ({crs}): some cannot be projected "
+                "to metres. Metres labelled as degrees? Fix the label with "
+                "`.set_crs('EPSG:32639', allow_override=True)`, or reproject real data with "
+                "`.to_crs('EPSG:4326')` before."
+            )
+            raise CRSError(msg)
         return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
     if s.LON not in cases.columns or s.LAT not in cases.columns:
         msg = f"cases need `{s.LON}` and `{s.LAT}` columns (EPSG:4326) or a point geometry."
@@ -75,6 +90,13 @@ def metric_xy(cases: pd.DataFrame) -> tuple[F64, F64]:
             "values; drop unlocated cases before hotspot analysis."
         )
         raise InputError(msg)
+    if len(lon) and (np.abs(lon).max() > 180 or np.abs(lat).max() > 90):
+        msg = (
+            f"`{s.LON}`/`{s.LAT}` hold values outside [-180, 180] x [-90, 90], so they are not "
+            "degrees (EPSG:4326). Metres? Pass a GeoDataFrame instead: "
+            "`gpd.GeoDataFrame(cases, geometry=gpd.points_from_xy(x, y), crs='EPSG:32639')`."
+        )
+        raise CRSError(msg)
     x, y = _to_metric().transform(lon, lat)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import METRIC_CRS, STORAGE_CRS
-from geo.errors import InputError
+from geo.errors import CRSError, InputError
 from ingest import schema as s
 
 from .grid import F64, I64, metric_xy, to_lonlat
@@ -68,7 +68,11 @@ class SpatialUnits:
         """
         if self.level == "neighborhood":
             if s.NEIGHBORHOOD_CODE not in cases.columns:
-                msg = f"cases have no `{s.NEIGHBORHOOD_CODE}` column; assign them first."
+                msg = (
+                    f"cases have no `{s.NEIGHBORHOOD_CODE}` column; assign them to "
+                    "neighborhoods first with geo.assign.assign_frame(cases, index) (cases read "
+                    "from the store already have it), or use level='h3'."
+                )
                 raise InputError(msg)
             position = pd.Series(np.arange(len(self.codes)), index=pd.Index(self.codes))
             codes = cases[s.NEIGHBORHOOD_CODE].astype("string")
@@ -82,6 +86,23 @@ class SpatialUnits:
         idx = np.minimum(idx, len(order) - 1)
         pos = sorter[idx]
         return np.where(order[pos] == cells, pos, -1).astype(np.int64)
+
+
+def _require_boundaries(boundaries: object) -> None:
+    """Raise a teaching error unless ``boundaries`` is a GeoDataFrame with a CRS."""
+    if not isinstance(boundaries, gpd.GeoDataFrame):
+        msg = (
+            "boundaries must be the boundary GeoDataFrame (geo.boundaries.read_boundaries or "
+            f"store.read_boundaries()), got {type(boundaries).__name__}; did you swap the "
+            "arguments? The call is fit(cases, boundaries)."
+        )
+        raise InputError(msg)
+    if boundaries.crs is None:
+        msg = (
+            "boundaries have no CRS; set it with `.set_crs('EPSG:4326')` (lon/lat degrees) or "
+            "`.set_crs('EPSG:32639')` (metres), whichever the coordinates are in."
+        )
+        raise CRSError(msg)
 
 
 def case_cells(cases: pd.DataFrame, resolution: int) -> np.ndarray:
@@ -104,9 +125,7 @@ def neighborhood_units(boundaries: gpd.GeoDataFrame) -> SpatialUnits:
         The boundary model (``level``, ``code``, ``population``, geometry); rows of level
         ``neighborhood`` are used (all rows when there is no ``level`` column).
     """
-    if boundaries.crs is None:
-        msg = "boundaries have no CRS; set it with `.set_crs()`."
-        raise InputError(msg)
+    _require_boundaries(boundaries)
     frame = boundaries
     if s.LEVEL in frame.columns:
         frame = frame.loc[frame[s.LEVEL] == s.LEVEL_NEIGHBORHOOD]
@@ -155,6 +174,7 @@ def h3_units(
     """
     wanted = {int(c) for c in np.unique(cells)}
     if boundaries is not None:
+        _require_boundaries(boundaries)
         frame = boundaries
         if s.LEVEL in frame.columns and (frame[s.LEVEL] == s.LEVEL_NEIGHBORHOOD).any():
             frame = frame.loc[frame[s.LEVEL] == s.LEVEL_NEIGHBORHOOD]

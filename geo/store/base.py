@@ -421,6 +421,24 @@ class CaseStore(ABC):
         geopandas.GeoDataFrame
             Canonical dtypes, EPSG:4326, fresh ``RangeIndex``, rows in no guaranteed order
             (the embedded store returns them by ``created_at``).
+
+        Examples
+        --------
+        One Jalali month (Mehr 1403) of the cases in a throwaway embedded store:
+
+        >>> import tempfile, pandas as pd
+        >>> from geo.store import CaseFilter, open_store
+        >>> cases = pd.DataFrame({
+        ...     "case_id": ["1", "2"], "source": "synthetic", "kind": "complaint",
+        ...     "status": "registered", "category": ["waste", "traffic"],
+        ...     "created_at": pd.to_datetime(["2024-09-25T06:00Z", "2024-10-25T06:00Z"]),
+        ...     "lon": [51.39, 51.40], "lat": [35.69, 35.70]})
+        >>> mehr = CaseFilter(start="2024-09-22T00:00+03:30", end="2024-10-22T00:00+03:30")
+        >>> with tempfile.TemporaryDirectory() as folder, open_store(folder) as store:
+        ...     _ = store.upsert_cases(cases)
+        ...     month = store.read_cases(mehr)
+        >>> month[["case_id", "category"]].values.tolist(), month.crs.to_string()
+        ([['1', 'waste']], 'EPSG:4326')
         """
 
     # -- events and quarantine ----------------------------------------------------------------
