@@ -2,6 +2,7 @@
 
 from . import custody as custody
 from . import duplicates as duplicates
+from . import exports as exports
 from . import hotspots as hotspots
 from . import indicators as indicators
 from . import maps as maps
@@ -9,10 +10,13 @@ from . import periods as periods
 from . import quality as quality
 from . import ranking as ranking
 from . import rates as rates
+from . import report as report
 from . import survival as survival
 from . import working_time as working_time
 from .custody import referral_custody as referral_custody
 from .duplicates import find_duplicates as find_duplicates
+from .exports import export_bytes as export_bytes
+from .exports import write_export as write_export
 from .hotspots import DensityHotspots as DensityHotspots
 from .hotspots import EmergingHotspots as EmergingHotspots
 from .hotspots import GiStarHotspots as GiStarHotspots

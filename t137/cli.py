@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from .commands import analyze, assign, boundaries, demo, ingest, serve, store, synth, users
+from .commands import (
+    analyze,
+    assign,
+    boundaries,
+    demo,
+    export,
+    ingest,
+    report,
+    serve,
+    store,
+    synth,
+    users,
+    verify,
+)
 
 app = typer.Typer(
     name="t137",
@@ -24,6 +37,9 @@ app.command("hotspots")(analyze.hotspots_cmd)
 app.command("rank")(analyze.rank_cmd)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.add_typer(export.app, name="export")
+app.command("report")(report.report)
+app.command("verify")(verify.verify)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
