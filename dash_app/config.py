@@ -32,7 +32,11 @@ class AppSettings:
     cache_dir : str, optional
         Folder of ``FileSystemCache``.
     cache_timeout_s : int, default 300
-        How long cached results live, in seconds (new ingests show after this delay).
+        How long cached results live, in seconds.
+    store_check_s : int, default 2
+        How often the store's last ingest run is read, in seconds: it is part of every
+        cache key, so a new ingest run shows after at most this delay. 0 reads it on every
+        request.
     simplify_tolerance_m : float, default 25.0
         Douglas-Peucker tolerance of the map geometries, in metres (EPSG:32639).
     min_volume : int, default 30
@@ -48,6 +52,8 @@ class AppSettings:
         Send the session cookie over HTTPS only (set it behind TLS).
     cases_page_size : int, default 50
         Rows per page of the cases list (paginated on the server).
+    export_max_rows : int, default 1_000_000
+        Most case rows a CSV or Excel download holds (an Excel sheet holds 1,048,576).
     """
 
     store_url: str
@@ -56,6 +62,7 @@ class AppSettings:
     cache_type: str = "SimpleCache"
     cache_dir: str | None = None
     cache_timeout_s: int = 300
+    store_check_s: int = 2
     simplify_tolerance_m: float = 25.0
     min_volume: int = 30
     map_tiles_url: str | None = None
@@ -63,10 +70,14 @@ class AppSettings:
     require_login: bool = True
     secure_cookies: bool = False
     cases_page_size: int = 50
+    export_max_rows: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.k_anonymity < 1:
             msg = f"k_anonymity must be at least 1, got {self.k_anonymity}."
+            raise ValueError(msg)
+        if self.store_check_s < 0:
+            msg = f"store_check_s must be >= 0 seconds, got {self.store_check_s}."
             raise ValueError(msg)
         if self.simplify_tolerance_m < 0:
             msg = f"simplify_tolerance_m must be >= 0 metres, got {self.simplify_tolerance_m}."

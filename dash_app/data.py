@@ -6,6 +6,24 @@ and caches every result with flask-caching under a key made of the method name a
 hashable arguments (:class:`dash_app.state.Filters` is a frozen dataclass). Cached frames are
 copies (the cache pickles them), so callers cannot change shared state.
 
+Every cache key also holds the store's version (:meth:`DataService.store_version`: the
+sequence number and hash of the last ingest run, read at most every
+``AppSettings.store_check_s`` seconds), so a new ingest run shows on the next request after
+that delay instead of after the cache timeout. (Ingest records the run, then refreshes the
+read model: a request in between may cache the old read model under the new version, until
+the cache timeout. A store version that also changes on the refresh would close that gap.)
+
+The read model has no subcategory. With a subcategory filter the matching cases are read
+(the other filters pushed down to the store, columns pruned), the subcategory and channel
+are tested here, and the read model of those cases is computed
+(:func:`geo.store.read_model.compute_read_model`), so every page works on the same frame.
+
+Views that read cases rather than the read model (the Kaplan–Meier median, per-area
+medians for rankings, quality flags, map overlays, the case list and its exports, the
+subcategory list) read only the columns they need with the filters pushed down, and one at
+a time per process: a cold read of millions of cases costs seconds and gigabytes, and
+concurrent requests for the same view wait for the first one's cached result.
+
 Roles are enforced here, before any cache lookup: manager aggregates need a staff viewer
 (:func:`dash_app.auth.current_viewer`), and a region manager's case list is always
 restricted to their own region, whatever the request asks for. The public methods
@@ -17,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
@@ -30,9 +49,10 @@ from flask_caching import Cache
 from geo.crs import METRIC_CRS, STORAGE_CRS
 from geo.store import CaseFilter, open_store
 from geo.store.filters import AREA_FIELDS
+from geo.store.read_model import compute_read_model
 from ingest import schema as s
 
-from . import auth, i18n, metrics
+from . import auth, derive, i18n, metrics, state
 from .config import AppSettings
 from .state import Filters
 
@@ -57,6 +77,50 @@ CASE_LIST_COLUMNS: Final = (
     s.REGION_CODE,
     s.NEIGHBORHOOD_CODE,
 )
+#: Case columns the read model is computed from (plus the subcategory, to filter on it).
+READ_MODEL_INPUTS: Final = tuple(
+    c
+    for c in s.CASE_COLUMNS
+    if c
+    not in (
+        s.DESCRIPTION,
+        s.CITIZEN_KEY,
+        s.ADDRESS,
+        s.DUPLICATE_OF,
+        s.GEOCODE_PRECISION,
+        s.LON,
+        s.LAT,
+    )
+)
+#: Case columns the quality flags read.
+QUALITY_INPUTS: Final = (
+    s.CASE_ID,
+    s.SOURCE,
+    s.UNIT,
+    s.CREATED_AT,
+    s.CLOSED_AT,
+    s.STATUS,
+    s.CITIZEN_FEEDBACK,
+    s.REOPEN_COUNT,
+)
+#: Map overlays: density clusters of cases, and groups of duplicate reports.
+OVERLAY_CLUSTERS: Final = "clusters"
+OVERLAY_DUPLICATES: Final = "duplicates"
+OVERLAYS: Final = state.OVERLAYS
+#: Smallest group of reports of one problem drawn on the map.
+MIN_DUPLICATE_GROUP: Final = 3
+#: KPI of the rankings page (:data:`dash_app.state.RANK_KPIS`) -> metric of
+#: :func:`analytics.rank_areas`.
+RANK_METRICS: Final = {
+    "sla": "sla_compliance_wall",
+    "close_median": "close_median",
+    "satisfaction": "satisfaction",
+    "objection": "objection_rate",
+}
+#: Rankings that read cases (KM medians, satisfaction spread); the others use the read model.
+CASE_RANK_KPIS: Final = frozenset({"close_median", "satisfaction"})
+TEHRAN: Final = "Asia/Tehran"
+_REQUEST_VERSION: Final = "t137_store_version"
 T = TypeVar("T")
 
 
@@ -111,15 +175,57 @@ class DataService:
     def __init__(self, settings: AppSettings, cache: Cache) -> None:
         self.settings = settings
         self.cache = cache
+        # One case read at a time per process: a cold read of millions of cases takes
+        # seconds and gigabytes, and concurrent requests for the same view wait for the
+        # first one's cached result instead of reading again (no stampede).
+        self._case_reads = threading.RLock()
 
-    def _cached(self, name: str, args: tuple[object, ...], compute: Callable[[], T]) -> T:
-        key = f"t137:{name}:{args!r}"
+    def _cached(
+        self,
+        name: str,
+        args: tuple[object, ...],
+        compute: Callable[[], T],
+        *,
+        reads_cases: bool = False,
+    ) -> T:
+        key = f"t137:{self.store_version()}:{name}:{args!r}"
         hit = self.cache.get(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
-        value = compute()
-        self.cache.set(key, value)
-        return value
+        if not reads_cases:
+            value = compute()
+            self.cache.set(key, value)
+            return value
+        with self._case_reads:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+            value = compute()
+            self.cache.set(key, value)
+            return value
+
+    def store_version(self) -> str:
+        """Return a token of the store's content: ``"<seq>:<hash>"`` of its last ingest run.
+
+        It is part of every cache key. Within a request it is read once (kept in
+        ``flask.g``); across requests at most every ``store_check_s`` seconds (kept in the
+        cache), so each check is one small read of the run log.
+        """
+        memo = flask.g if flask.has_app_context() else None
+        if memo is not None and _REQUEST_VERSION in memo:
+            return str(memo.get(_REQUEST_VERSION))
+        ttl = self.settings.store_check_s
+        key = "t137:store-version"
+        version = self.cache.get(key) if ttl > 0 else None
+        if version is None:
+            with open_store(self.settings.store_url) as store:
+                last = store.last_run()
+            version = "0:genesis" if last is None else f"{last.seq}:{last.run_hash}"
+            if ttl > 0:
+                self.cache.set(key, version, timeout=ttl)
+        if memo is not None:
+            setattr(memo, _REQUEST_VERSION, version)
+        return str(version)
 
     # -- access --------------------------------------------------------------------------------
     def viewer(self) -> auth.Viewer:
@@ -182,6 +288,160 @@ class DataService:
         self.require_staff()
         return self._options()
 
+    def subcategories(self) -> dict[str, tuple[str, ...]]:
+        """Return the subcategories seen under each category, sorted (staff only)."""
+        self.require_staff()
+
+        def compute() -> dict[str, tuple[str, ...]]:
+            with open_store(self.settings.store_url) as store:
+                cases = store.read_cases(columns=[s.CATEGORY, s.SUBCATEGORY])
+            pairs = pd.DataFrame(
+                {
+                    s.CATEGORY: cases[s.CATEGORY].astype("string"),
+                    s.SUBCATEGORY: cases[s.SUBCATEGORY].astype("string"),
+                }
+            ).dropna()
+            pairs = pairs.drop_duplicates()
+            return {
+                str(category): tuple(sorted(str(v) for v in group[s.SUBCATEGORY]))
+                for category, group in pairs.groupby(s.CATEGORY, sort=True)
+            }
+
+        return self._cached("subcategories", (), compute, reads_cases=True)
+
+    def close_median(self, filters: Filters) -> derive.Median:
+        """Return the Kaplan–Meier median time to close of the cases of ``filters`` (staff).
+
+        Still-open cases are censored at the latest instant of the selection (not dropped).
+        Read from ``created_at`` and ``closed_at`` of the cases, filters pushed down.
+        """
+        self.require_staff()
+
+        def compute() -> derive.Median:
+            cases = self._read_cases(filters, (s.CREATED_AT, s.CLOSED_AT))
+            return derive.close_median(cases)
+
+        return self._cached("close_median", (filters,), compute, reads_cases=True)
+
+    def area_case_stats(self, filters: Filters) -> pd.DataFrame:
+        """Return per-area KM close medians and satisfaction spread at ``filters.level`` (staff).
+
+        See :func:`dash_app.derive.area_case_stats`; read from four pruned case columns.
+        """
+        self.require_staff()
+        return self._area_case_stats(filters)
+
+    def _area_case_stats(self, filters: Filters) -> pd.DataFrame:
+        def compute() -> pd.DataFrame:
+            code = s.LEVEL_CODE_COLUMN[filters.level]
+            columns = (s.CREATED_AT, s.CLOSED_AT, s.SATISFACTION, code)
+            return derive.area_case_stats(self._read_cases(filters, columns), code)
+
+        return self._cached("area_case_stats", (filters,), compute, reads_cases=True)
+
+    def ranking(self, filters: Filters, kpi: str) -> pd.DataFrame:
+        """Return :func:`analytics.rank_areas` of ``kpi`` over the areas of ``filters.level``.
+
+        ``kpi`` is a key of :data:`RANK_METRICS`; rates are ranked from the read model, the
+        median time to close and satisfaction from the cases (:meth:`area_case_stats`, a
+        column-pruned read: slower cold on a large store). Small areas are shrunk toward
+        their parent (empirical Bayes), every rank has a 90 % interval, and areas below
+        ``AppSettings.min_volume`` cases get no rank (status ``"not enough cases"``). The
+        result has the area names (``code``, ``name_fa``, ``name_en``) first (staff only).
+        """
+        self.require_staff()
+        if kpi not in RANK_METRICS:
+            msg = f"cannot rank by {kpi!r}; choose one of {', '.join(RANK_METRICS)}."
+            raise ValueError(msg)
+
+        def compute() -> pd.DataFrame:
+            from analytics.ranking import rank_areas
+
+            levels = self.levels()
+            level = filters.level if filters.level in levels else levels[-1]
+            chosen = replace(filters, level=level)
+            index = levels.index(level)
+            parent = levels[index - 1] if index > 0 else None
+            table = self._area_table(chosen)
+            # only the duration and mean metrics need the cases; rates come from the sums
+            needs_cases = kpi in CASE_RANK_KPIS
+            stats = self._area_case_stats(chosen) if needs_cases else derive.no_case_stats(table)
+            frame = derive.ranking_input(table, stats, level, parent)
+            ranked = rank_areas(
+                frame, RANK_METRICS[kpi], level, min_volume=self.settings.min_volume, seed=0
+            )
+            code = s.LEVEL_CODE_COLUMN[level]
+            ranked = ranked.rename(columns={code: s.CODE})
+            names = table[[s.CODE, s.NAME_FA, s.NAME_EN]]
+            return names.merge(ranked, on=s.CODE, how="right")
+
+        return self._cached("ranking", (filters, kpi), compute)
+
+    def quality(self, filters: Filters) -> pd.DataFrame:
+        """Return the data-quality flags per unit and Jalali month of ``filters`` (staff only).
+
+        :func:`analytics.quality_flags` of the cases that pass the filters (area level
+        aside), with the store's case events when it has any (referral bounces). Columns as
+        documented there; ``attrs["referral_data"]`` is dropped by the cache, so the column
+        ``referral_data`` says whether bounces could be counted.
+        """
+        self.require_staff()
+
+        def compute() -> pd.DataFrame:
+            from analytics.quality import quality_flags
+
+            cases = self._read_cases(filters, QUALITY_INPUTS)
+            if cases.empty:
+                return quality_flags(pd.DataFrame({c: [] for c in QUALITY_INPUTS}))
+            with open_store(self.settings.store_url) as store:
+                events = store.read_events(self._case_filter(filters))
+            known = events.loc[events[s.CASE_ID].isin(cases[s.CASE_ID])] if len(events) else None
+            return quality_flags(cases, known if known is not None and len(known) else None)
+
+        return self._cached(
+            "quality", (replace(filters, level=s.LEVEL_REGION),), compute, reads_cases=True
+        )
+
+    def overlay(self, filters: Filters, kind: str) -> pd.DataFrame:
+        """Return map overlay markers of ``kind`` for ``filters`` (staff only).
+
+        ``"clusters"``: density clusters of cases (:class:`analytics.DensityHotspots`, per
+        category, DBSCAN in metres with ``min_cases`` scaled to case density), one marker
+        at each cluster's centroid. ``"duplicates"``: groups of at least
+        :data:`MIN_DUPLICATE_GROUP` reports of one problem (the stored ``duplicate_of``; when
+        the store holds none, :func:`analytics.find_duplicates` within 50 m and 72 h), one
+        marker at the mean of their points. Columns ``lon``, ``lat`` (EPSG:4326),
+        ``n_cases`` and ``label``; no case ids or texts.
+        """
+        self.require_staff()
+        if kind not in OVERLAYS:
+            msg = f"unknown overlay {kind!r}; choose one of {', '.join(OVERLAYS)}."
+            raise ValueError(msg)
+
+        def compute() -> pd.DataFrame:
+            if kind == OVERLAY_CLUSTERS:
+                from analytics.hotspots import DensityHotspots
+
+                wanted = (s.CATEGORY, s.SUBCATEGORY, s.CREATED_AT, s.NEIGHBORHOOD_CODE)
+                cases = self._read_cases(filters, wanted)
+                located = cases.loc[cases[s.LON].notna() & cases[s.LAT].notna()]
+                if located.empty:
+                    return derive.cluster_points(gpd.GeoDataFrame())
+                model = DensityHotspots().fit(located.reset_index(drop=True))
+                return derive.cluster_points(model.clusters_)
+            from analytics.duplicates import find_duplicates
+
+            columns = (s.CASE_ID, s.CATEGORY, s.CREATED_AT, s.DUPLICATE_OF, s.GEOCODE_PRECISION)
+            cases = self._read_cases(filters, columns)
+            linked = cases[s.DUPLICATE_OF].astype("string")
+            if linked.isna().all() and len(cases):
+                linked = find_duplicates(cases)
+            return derive.duplicate_points(cases, linked, MIN_DUPLICATE_GROUP)
+
+        return self._cached(
+            "overlay", (replace(filters, level=s.LEVEL_REGION), kind), compute, reads_cases=True
+        )
+
     def hotspots(self, filters: Filters) -> pd.DataFrame | None:
         """Return Getis-Ord Gi* classes of neighborhood case counts (staff only).
 
@@ -220,14 +480,14 @@ class DataService:
                 return level
         return None
 
-    def cases(self, filters: Filters, area: str | None, page: int) -> CasePage:
-        """Return one page of the cases that pass ``filters`` in ``area`` (staff only).
+    def _case_areas(
+        self, viewer: auth.Viewer, area: str | None
+    ) -> tuple[tuple[str, frozenset[str]], ...]:
+        """Return the area conditions of a case read: the asked area, cut to the viewer's.
 
-        ``area`` is an area code of any level (None for all). A region manager only ever
-        gets cases of their own region: asking for an area of another region gives an
-        empty page. Rows are newest first; columns :data:`CASE_LIST_COLUMNS`.
+        A region manager's reads are always limited to their own region, whatever the
+        request asks for; an unknown area gives an empty set (nothing matches).
         """
-        viewer = self.require_staff()
         areas: dict[str, frozenset[str]] = {}
         if area:
             level = self.level_of(str(area))
@@ -236,12 +496,73 @@ class DataService:
         if viewer.role == auth.ROLE_REGION_MANAGER:
             own = frozenset({str(viewer.region)})
             areas["regions"] = areas.get("regions", own) & own
+        return tuple(sorted(areas.items()))
+
+    def cases(self, filters: Filters, area: str | None, page: int) -> CasePage:
+        """Return one page of the cases that pass ``filters`` in ``area`` (staff only).
+
+        ``area`` is an area code of any level (None for all). A region manager only ever
+        gets cases of their own region: asking for an area of another region gives an
+        empty page. Rows are newest first; columns :data:`CASE_LIST_COLUMNS`.
+        """
+        viewer = self.require_staff()
         size = self.settings.cases_page_size
-        matching = self._case_list(filters, tuple(sorted(areas.items())))
+        matching = self._case_list(filters, self._case_areas(viewer, area))
         page_count = max(1, -(-len(matching) // size))
         current = min(max(page, 0), page_count - 1)
         rows = matching.iloc[current * size : (current + 1) * size].reset_index(drop=True)
         return CasePage(rows, len(matching), current, page_count)
+
+    def case_export(self, filters: Filters, area: str | None) -> pd.DataFrame:
+        """Return every case of the case list (not one page) for a download (staff only).
+
+        The same role rule as :meth:`cases`: a region manager gets their own region's
+        cases only (another region's area gives an empty frame). Columns
+        :data:`CASE_LIST_COLUMNS`, newest first, at most ``export_max_rows`` rows.
+        """
+        viewer = self.require_staff()
+        matching = self._case_list(filters, self._case_areas(viewer, area))
+        return matching.head(self.settings.export_max_rows).reset_index(drop=True)
+
+    def _case_filter(
+        self, filters: Filters, areas: tuple[tuple[str, frozenset[str]], ...] = ()
+    ) -> CaseFilter:
+        """Return the store filter of ``filters`` and area conditions (pushed down)."""
+        chosen = dict(areas)
+        return CaseFilter(
+            start=None if filters.start is None else pd.Timestamp(filters.start, tz=TEHRAN),
+            end=None if filters.stop is None else pd.Timestamp(filters.stop, tz=TEHRAN),
+            categories=filters.categories or None,
+            kinds=filters.kinds or None,
+            units=filters.units or None,
+            regions=chosen.get("regions"),
+            districts=chosen.get("districts"),
+            neighborhoods=chosen.get("neighborhoods"),
+        )
+
+    def _read_cases(
+        self,
+        filters: Filters,
+        columns: tuple[str, ...],
+        areas: tuple[tuple[str, frozenset[str]], ...] = (),
+    ) -> pd.DataFrame:
+        """Return the cases passing ``filters`` with ``columns`` (not cached: callers cache).
+
+        Time, category, kind, unit and area conditions are pushed down to the store; the
+        channel and subcategory (which :class:`geo.store.CaseFilter` does not hold) are
+        tested here. Only ``columns`` (plus the store's key and point columns) are read.
+        """
+        tested = [s.CHANNEL] if filters.channels else []
+        tested += [s.SUBCATEGORY] if filters.subcategories else []
+        wanted = list(dict.fromkeys([*columns, *tested]))
+        with open_store(self.settings.store_url) as store:
+            cases = store.read_cases(self._case_filter(filters, areas), columns=wanted)
+        keep = np.ones(len(cases), dtype=bool)
+        if filters.channels:
+            keep &= cases[s.CHANNEL].astype(object).isin(filters.channels).to_numpy()
+        if filters.subcategories:
+            keep &= cases[s.SUBCATEGORY].astype(object).isin(filters.subcategories).to_numpy()
+        return pd.DataFrame(cases.loc[keep]).reset_index(drop=True)
 
     def _case_list(
         self, filters: Filters, areas: tuple[tuple[str, frozenset[str]], ...]
@@ -249,30 +570,13 @@ class DataService:
         def compute() -> pd.DataFrame:
             if any(not codes for _, codes in areas):
                 return pd.DataFrame({c: pd.Series(dtype=object) for c in CASE_LIST_COLUMNS})
-            tz = "Asia/Tehran"
-            chosen = dict(areas)
-            case_filter = CaseFilter(
-                start=None if filters.start is None else pd.Timestamp(filters.start, tz=tz),
-                end=None if filters.stop is None else pd.Timestamp(filters.stop, tz=tz),
-                categories=filters.categories or None,
-                kinds=filters.kinds or None,
-                units=filters.units or None,
-                regions=chosen.get("regions"),
-                districts=chosen.get("districts"),
-                neighborhoods=chosen.get("neighborhoods"),
-            )
-            wanted = [*CASE_LIST_COLUMNS, s.CHANNEL]
-            with open_store(self.settings.store_url) as store:
-                cases = store.read_cases(case_filter, columns=wanted)
-            if filters.channels:
-                keep = cases[s.CHANNEL].astype(object).isin(filters.channels).to_numpy()
-                cases = cases.loc[keep]
+            cases = self._read_cases(filters, CASE_LIST_COLUMNS, areas)
             frame = pd.DataFrame(cases[list(CASE_LIST_COLUMNS)])
             return frame.sort_values(
                 [s.CREATED_AT, s.CASE_ID], ascending=[False, True], kind="stable"
             ).reset_index(drop=True)
 
-        return self._cached("case_list", (filters, areas), compute)
+        return self._cached("case_list", (filters, areas), compute, reads_cases=True)
 
     # -- raw reads --------------------------------------------------------------------------
     def _raw_read_model(
@@ -285,12 +589,19 @@ class DataService:
         """Return the read-model rows at ``filters.level`` that pass every filter."""
 
         def compute() -> pd.DataFrame:
-            frame = self._raw_read_model(filters.level, filters.start, filters.stop)
+            if filters.subcategories:
+                cases = self._read_cases(filters, READ_MODEL_INPUTS)
+                frame = compute_read_model(cases)
+                frame = frame.loc[(frame[s.RM_LEVEL] == filters.level).to_numpy()]
+            else:
+                frame = self._raw_read_model(filters.level, filters.start, filters.stop)
             for column, values in filters.sets().items():
                 frame = frame.loc[frame[column].astype(object).isin(values).to_numpy()]
             return frame.reset_index(drop=True)
 
-        return self._cached("read_model", (filters,), compute)
+        return self._cached(
+            "read_model", (filters,), compute, reads_cases=bool(filters.subcategories)
+        )
 
     def areas(self, level: str) -> pd.DataFrame:
         """Return the areas of ``level``: code, Persian and English names, parent, population."""

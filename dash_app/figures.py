@@ -35,7 +35,12 @@ DECIMALS: Final = {
     "sla": 1,
     "satisfaction": 2,
     "objection": 1,
+    "close_median": 1,
 }
+#: KPIs shown as percentages (rankings hold them as proportions).
+PERCENT_KPIS: Final = frozenset({"sla", "objection"})
+#: Colours of the map overlays' markers.
+OVERLAY_COLOURS: Final = {"clusters": "#253494", "duplicates": "#006d2c"}
 FONT: Final = "Vazirmatn, Tahoma, 'DejaVu Sans', sans-serif"
 #: Map legends sit in the lower-left corner, clear of the mode bar.
 MAP_LEGEND: Final = {
@@ -180,6 +185,36 @@ def choropleth(
         legend={**MAP_LEGEND, "title": {"text": label}},
         font_family=FONT,
         uirevision=kpi,
+    )
+    return fig
+
+
+def add_overlay(fig: go.Figure, points: pd.DataFrame, kind: str, lang: Lang) -> go.Figure:
+    """Add one marker per cluster (``lon``, ``lat``, ``n_cases``, ``label``) to a map figure.
+
+    Marker areas grow with the number of cases; the hover shows the label and the count.
+    ``fig`` is changed in place and returned.
+    """
+    if points.empty:
+        return fig
+    n = points["n_cases"].astype("float64").to_numpy()
+    size = np.clip(6.0 + 18.0 * np.sqrt(n / max(float(n.max()), 1.0)), 6.0, 24.0)
+    cases_label = i18n.t("kpi_volume", lang)
+    fig.add_trace(
+        go.Scattermap(
+            lon=points["lon"].astype("float64").to_numpy(),
+            lat=points["lat"].astype("float64").to_numpy(),
+            mode="markers",
+            marker={"size": size, "color": OVERLAY_COLOURS.get(kind, "#000000"), "opacity": 0.8},
+            customdata=np.column_stack(
+                [points["label"].astype(str), [i18n.number(float(v), lang) for v in n]]
+            ),
+            hovertemplate=(
+                f"<b>%{{customdata[0]}}</b><br>{cases_label}: %{{customdata[1]}}<extra></extra>"
+            ),
+            name=i18n.t(f"overlay_{kind}", lang),
+            showlegend=True,
+        )
     )
     return fig
 

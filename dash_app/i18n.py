@@ -51,7 +51,7 @@ TABLE: Final[dict[str, tuple[str, str]]] = {
     "area": ("محدوده", "Area"),
     "code": ("کد", "Code"),
     "rank": ("رتبه", "Rank"),
-    "rank_interval": ("بازه اطمینان ۹۵٪", "95% interval"),
+    "rank_interval": ("بازه ۹۰٪ رتبه", "Rank 90% interval"),
     "status": ("وضعیت", "Status"),
     "ranked": ("رتبه‌بندی شد", "ranked"),
     "not_enough": ("تعداد کم (رتبه ندارد)", "not enough cases"),
@@ -110,6 +110,64 @@ TABLE: Final[dict[str, tuple[str, str]]] = {
     "col_satisfaction": ("رضایت", "Satisfaction"),
     "col_region_code": ("منطقه", "Region"),
     "col_neighborhood_code": ("محله", "Neighborhood"),
+    "filter_subcategory": ("زیردسته", "Subcategory"),
+    "page_quality": ("کیفیت داده", "Data quality"),
+    "kpi_close_median": ("میانه زمان بستن (روز)", "Median time to close (days)"),
+    "median_interval": ("بازه ۹۵٪: {lo} تا {hi}", "95% interval: {lo} – {hi}"),
+    "median_not_reached": ("بیش از نیمی باز", "over half still open"),
+    "median_open": ("{closed} بسته از {n}", "{closed} of {n} closed"),
+    "close_mean_note": (
+        "زمان بستن روی نقشه میانگین درخواست‌های بسته است؛ میانه کاپلان–مایر "
+        "(با درخواست‌های باز) در نمای کلی و رتبه‌بندی آمده است.",
+        "Time to close on the map is the mean over closed cases; the Kaplan–Meier median "
+        "(counting open cases) is on the overview and rankings pages.",
+    ),
+    "estimate": ("برآورد تعدیل‌شده", "Shrunk estimate"),
+    "estimate_interval": ("بازه ۵ تا ۹۵٪ برآورد", "Estimate 5–95% interval"),
+    "rank_note": (
+        "ارقام محدوده‌های کوچک به سوی محدوده بالاتر تعدیل شده‌اند (بیز تجربی)؛ "
+        "بازه رتبه، بازه ۹۰٪ است.",
+        "Small areas are shrunk toward their parent area (empirical Bayes); the rank "
+        "interval is a 90% interval.",
+    ),
+    "rank_no_data": ("بدون داده", "no data"),
+    "download_csv": ("دریافت CSV", "Download CSV"),
+    "overlay": ("لایه روی نقشه", "Map overlay"),
+    "overlay_clusters": ("خوشه‌های تراکم درخواست", "Case density clusters"),
+    "overlay_duplicates": ("گزارش‌های تکراری یک مشکل", "Duplicate report groups"),
+    "overlay_note": (
+        "هر نشانه یک خوشه است (نه یک درخواست)؛ اندازه آن تعداد درخواست‌ها را نشان می‌دهد.",
+        "Each marker is one cluster (never one case); its size shows the number of cases.",
+    ),
+    "q_flags": ("تعداد هشدار", "Flags"),
+    "q_quick_share": ("بسته‌شده در ۱۰ دقیقه (٪)", "Closed within 10 min (%)"),
+    "q_quick_flag": ("هشدار بستن سریع", "Quick-close flag"),
+    "q_closures": ("بسته‌شده در ماه", "Closures in month"),
+    "q_month_end_share": ("بسته‌شده در ۳ روز آخر ماه (٪)", "Closed in last 3 days (%)"),
+    "q_month_end_ratio": ("نسبت به سهم یکنواخت", "Ratio to even share"),
+    "q_month_end_flag": ("هشدار جهش پایان ماه", "Month-end spike flag"),
+    "q_objected_share": ("پاسخ‌داده ولی اعتراض‌شده (٪)", "Answered but objected (%)"),
+    "q_objection_ignored": ("بسته با وجود اعتراض", "Closed over objection"),
+    "q_reopen_share": ("بازگشایی‌شده (٪)", "Reopened (%)"),
+    "q_bounced_share": ("ارجاع بیش از ۲ بار (٪)", "Referred > 2 times (%)"),
+    "q_chart_title": ("ماه‌های دارای هشدار در هر واحد", "Flagged months per unit"),
+    "q_flagged_months": ("ماه", "Months"),
+    "q_rules": (
+        "بستن سریع: سهم بسته‌شده در ۱۰ دقیقه که کران پایین بازه ۹۵٪ آن از ۵٪ بیشتر است "
+        "(دست‌کم ۱۰ بسته). جهش پایان ماه: دست‌کم دو برابر سهم یکنواخت در ۳ روز آخر، "
+        "p ≤ ۰٫۰۱ (دست‌کم ۲۰ بسته، فقط ماه‌های کامل).",
+        "Quick close: the 95% lower bound of the share closed within 10 minutes is above 5% "
+        "(at least 10 closed). Month-end spike: at least twice the even share in the last 3 "
+        "days, p ≤ 0.01 (at least 20 closures, complete months only).",
+    ),
+    "q_note_events": (
+        "ارجاع‌ها از تاریخچه رویدادهای درخواست شمرده شده‌اند.",
+        "Referrals are counted from the case event history.",
+    ),
+    "q_note_no_events": (
+        "انبار تاریخچه رویداد ندارد، پس ارجاع‌های مکرر شمرده نمی‌شوند.",
+        "The store holds no case events, so repeated referrals cannot be counted.",
+    ),
 }
 
 #: Level names -> translation keys.
@@ -172,6 +230,15 @@ def jalali_month(day: dt.date, lang: Lang) -> str:
     jday = jdatetime.date.fromgregorian(date=day)
     names = jdatetime.date.j_months_fa if lang == "fa" else jdatetime.date.j_months_en
     return digits(f"{names[jday.month - 1]} {jday.year}", lang)
+
+
+def jalali_period(label: str, lang: Lang) -> str:
+    """Return a ``"1403-07"`` Jalali month label as ``"مهر ۱۴۰۳"`` (unchanged if malformed)."""
+    parts = label.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 1 <= int(parts[1]) <= 12:
+        return digits(label, lang)
+    names = jdatetime.date.j_months_fa if lang == "fa" else jdatetime.date.j_months_en
+    return digits(f"{names[int(parts[1]) - 1]} {int(parts[0])}", lang)
 
 
 def jalali_month_start(day: dt.date) -> dt.date:

@@ -20,19 +20,24 @@ F_KIND: Final = "filter-kind"
 F_CHANNEL: Final = "filter-channel"
 F_UNIT: Final = "filter-unit"
 F_LEVEL: Final = "filter-level"
+F_SUBCATEGORY: Final = "filter-subcategory"
 F_LANG: Final = "filter-lang"
-#: Filter inputs in the order of :class:`dash_app.state.Filters` callbacks.
-FILTERS: Final = (F_START, F_END, F_CATEGORY, F_KIND, F_CHANNEL, F_UNIT, F_LEVEL)
+#: Filter inputs in the order of :meth:`dash_app.state.Filters.from_inputs` (the
+#: subcategory was added last, so older positional callers keep working).
+FILTERS: Final = (F_START, F_END, F_CATEGORY, F_KIND, F_CHANNEL, F_UNIT, F_LEVEL, F_SUBCATEGORY)
 
 # --- overview --------------------------------------------------------------------------------
 OV_KPIS: Final = "overview-kpis"
 OV_TREND: Final = "overview-trend"
 OV_CATEGORIES: Final = "overview-categories"
+OV_MEDIAN: Final = "overview-median"
 
 # --- map ----------------------------------------------------------------------------------------
 MAP_KPI: Final = "map-kpi"
 MAP_GRAPH: Final = "map-graph"
 MAP_DETAIL: Final = "map-detail"
+MAP_OVERLAY: Final = "map-overlay"
+MAP_OVERLAY_NOTE: Final = "map-overlay-note"
 
 
 # --- rankings ---------------------------------------------------------------------------------
@@ -41,6 +46,7 @@ RANK_TABLE: Final = "rank-table"
 RANK_NOTE: Final = "rank-note"
 RANK_EXCEL: Final = "rank-excel"
 RANK_DOWNLOAD: Final = "rank-download"
+RANK_CSV: Final = "rank-csv"
 
 # --- trends -------------------------------------------------------------------------------------
 TREND_KPI: Final = "trend-kpi"
@@ -64,6 +70,16 @@ PUB_CHAIN: Final = "public-chain"
 CASES_AREA: Final = "cases-area"
 CASES_TABLE: Final = "cases-table"
 CASES_COUNT: Final = "cases-count"
+CASES_CSV: Final = "cases-csv"
+CASES_EXCEL: Final = "cases-excel"
+CASES_DOWNLOAD: Final = "cases-download"
+
+# --- quality --------------------------------------------------------------------------------
+QUALITY_VIEW: Final = "quality-view"
+QUALITY_GRAPH: Final = "quality-graph"
+QUALITY_TABLE: Final = "quality-table"
+QUALITY_NOTE: Final = "quality-note"
+SYNC_QUALITY: Final = "sync-quality"
 
 # --- URL state (clientside callbacks write the filters into the query) ---------------------
 SYNC_OVERVIEW: Final = "sync-overview"
@@ -79,6 +95,7 @@ STAFF_OUTPUTS: Final = frozenset(
         OV_KPIS,
         OV_TREND,
         OV_CATEGORIES,
+        OV_MEDIAN,
         MAP_GRAPH,
         MAP_DETAIL,
         RANK_TABLE,
@@ -89,5 +106,10 @@ STAFF_OUTPUTS: Final = frozenset(
         HOT_TABLE,
         CASES_TABLE,
         CASES_COUNT,
+        CASES_DOWNLOAD,
+        QUALITY_GRAPH,
+        QUALITY_TABLE,
+        QUALITY_NOTE,
+        F_SUBCATEGORY,
     }
 )

@@ -24,6 +24,10 @@ KPIS: Final = (
     "objection",
 )
 DEFAULT_KPI: Final = "volume"
+#: KPIs the rankings page ranks with :func:`analytics.rank_areas`, default first.
+RANK_KPIS: Final = ("sla", "close_median", "satisfaction", "objection")
+#: Map overlays: density clusters of cases, and groups of duplicate reports.
+OVERLAYS: Final = ("clusters", "duplicates")
 LEVELS: Final = s.LEVELS
 DEFAULT_LEVEL: Final = s.LEVEL_NEIGHBORHOOD
 #: Query keys of the set-valued filters and the read-model column each one tests.
@@ -56,6 +60,22 @@ def kpi_of(value: object) -> str:
     return str(value) if value in KPIS else DEFAULT_KPI
 
 
+def rank_kpi_of(value: object) -> str:
+    """Return ``value`` when the rankings page can rank by it, else its default KPI."""
+    return str(value) if value in RANK_KPIS else RANK_KPIS[0]
+
+
+def overlays_of(value: object) -> tuple[str, ...]:
+    """Return the known overlays named by a checklist value (a list, or comma-joined text)."""
+    if isinstance(value, str):
+        items = set(value.split(","))
+    elif isinstance(value, list | tuple):
+        items = {str(item) for item in value}
+    else:
+        items = set()
+    return tuple(kind for kind in OVERLAYS if kind in items)
+
+
 def level_of(value: object) -> str:
     """Return ``value`` when it names a boundary level, else the neighborhood level."""
     return str(value) if value in LEVELS else DEFAULT_LEVEL
@@ -75,6 +95,10 @@ class Filters:
         First local day after the window, or no upper bound.
     categories, kinds, channels, units : tuple of str
         Keep only these values (sorted); empty means no condition.
+    subcategories : tuple of str
+        Keep only these subcategories (sorted); empty means no condition. The read model
+        has no subcategory key, so :mod:`dash_app.data` aggregates the matching cases
+        itself when this is set.
     """
 
     level: str = DEFAULT_LEVEL
@@ -84,6 +108,7 @@ class Filters:
     kinds: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
+    subcategories: tuple[str, ...] = ()
 
     @property
     def end_month(self) -> dt.date | None:
@@ -93,7 +118,11 @@ class Filters:
         return i18n.jalali_month_start(self.stop - dt.timedelta(days=1))
 
     def sets(self) -> dict[str, tuple[str, ...]]:
-        """Return ``{read-model column: values}`` of the set filters that are given."""
+        """Return ``{read-model column: values}`` of the set filters that are given.
+
+        The subcategory is not a read-model column and is not included (see
+        :attr:`subcategories`).
+        """
         pairs = {
             s.CATEGORY: self.categories,
             s.KIND: self.kinds,
@@ -119,11 +148,13 @@ class Filters:
         channels: object = None,
         units: object = None,
         level: object = None,
+        subcategories: object = None,
     ) -> Filters:
         """Build filters from the filter components' values (bad values are ignored).
 
         ``start`` and ``end`` are ISO dates of Jalali month starts: the window runs from
-        ``start`` to the end of ``end``'s Jalali month.
+        ``start`` to the end of ``end``'s Jalali month. The arguments follow
+        :data:`dash_app.ids.FILTERS` (the subcategory comes last, after the level).
         """
         first, last = _day(start), _day(end)
         if first is not None and last is not None and last < first:
@@ -136,6 +167,7 @@ class Filters:
             kinds=_values(kinds),
             channels=_values(channels),
             units=_values(units),
+            subcategories=_values(subcategories),
         )
 
     @classmethod
@@ -149,6 +181,7 @@ class Filters:
             query.get("channel"),
             query.get("unit"),
             query.get("level"),
+            query.get("subcategory"),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -163,6 +196,7 @@ class Filters:
             ("kind", self.kinds),
             ("channel", self.channels),
             ("unit", self.units),
+            ("subcategory", self.subcategories),
         ):
             if values:
                 out[key] = ",".join(values)

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 
-from analytics.rates import wilson_interval
 from ingest import schema as s
 
 from . import i18n, ids
-from .figures import DECIMALS, area_name, kpi_label
+from .derive import Median
+from .figures import DECIMALS, PERCENT_KPIS, area_name, kpi_label
 from .i18n import Lang
-from .metrics import HIGHER_IS_BETTER
 from .state import KPIS, Filters, with_query
 
 #: Pages of the navigation bar: (path, translation key).
@@ -28,15 +27,11 @@ PAGES: Final = (
     ("/trends", "page_trends"),
     ("/hotspots", "page_hotspots"),
     ("/cases", "page_cases"),
+    ("/quality", "page_quality"),
     ("/public", "page_public"),
 )
 #: Pages an anonymous visitor sees in the navigation.
 PUBLIC_PAGES: Final = frozenset({"/public"})
-#: KPIs whose ranking interval is a Wilson interval: (numerator, denominator) columns.
-WILSON: Final = {
-    "sla": (s.RM_ON_TIME_COUNT, s.RM_DUE_CLOSED_COUNT),
-    "objection": (s.RM_OBJECTED_COUNT, "feedback_count"),
-}
 #: The KPI cards of the overview page.
 CARD_KPIS: Final = ("volume", "backlog", "close_days", "sla", "satisfaction", "objection")
 
@@ -97,14 +92,30 @@ def month_options(months: Sequence[dt.date], lang: Lang) -> list[tuple[str, str]
     return [(m.isoformat(), i18n.jalali_month(m, lang)) for m in months]
 
 
+def subcategory_options(
+    subcategories: Mapping[str, Sequence[str]], categories: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Return the subcategory choices under ``categories`` (every category when empty)."""
+    chosen = list(categories) if categories else sorted(subcategories)
+    values = sorted({sub for cat in chosen for sub in subcategories.get(cat, ())})
+    return [(v, v) for v in values]
+
+
 def filter_bar(
     filters: Filters,
     months: Sequence[dt.date],
     options: Mapping[str, Sequence[str]],
     levels: Sequence[str],
     lang: Lang,
+    subcategories: Mapping[str, Sequence[str]] | None = None,
 ) -> html.Div:
-    """Return the shared manager filters, set to ``filters``."""
+    """Return the shared manager filters, set to ``filters``.
+
+    ``subcategories`` maps each category to its subcategories; the subcategory choices are
+    those of the chosen categories. Without it the choices are the chosen subcategories
+    only, and a callback (:mod:`dash_app.callbacks.filters`) fills in the rest, so a page
+    does not wait for the store's subcategory list.
+    """
     month_opts = month_options(months, lang)
     level_opts = [(level, i18n.t(i18n.LEVEL_KEYS[level], lang)) for level in levels]
     level = filters.level if filters.level in levels else (levels[-1] if levels else None)
@@ -132,6 +143,17 @@ def filter_bar(
                 i18n.t("filter_category", lang),
                 opts(s.CATEGORY),
                 list(filters.categories),
+                multi=True,
+            ),
+            _dropdown(
+                ids.F_SUBCATEGORY,
+                i18n.t("filter_subcategory", lang),
+                (
+                    [(v, v) for v in filters.subcategories]
+                    if subcategories is None
+                    else subcategory_options(subcategories, filters.categories)
+                ),
+                list(filters.subcategories),
                 multi=True,
             ),
             _dropdown(
@@ -200,62 +222,110 @@ def kpi_cards(totals: pd.Series, previous: pd.Series | None, lang: Lang) -> list
     return cards
 
 
-def _interval(table: pd.DataFrame, kpi: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return 95 % intervals of ``kpi`` per area (NaN where none is defined)."""
-    if kpi in WILSON:
-        num, den = WILSON[kpi]
-        lo, hi = wilson_interval(
-            table[num].to_numpy(dtype="float64"), table[den].to_numpy(dtype="float64")
-        )
-        return np.asarray(lo) * 100, np.asarray(hi) * 100
-    nan = np.full(len(table), np.nan)
-    return nan, nan
+def median_card(median: Median, previous: Median | None, lang: Lang) -> html.Div:
+    """Return the card of the Kaplan–Meier median time to close, with its 95 % interval.
+
+    ``previous`` (the median of the previous period) adds the change against it.
+    """
+    if np.isnan(median.days):
+        shown = i18n.t("median_not_reached", lang)
+        detail = i18n.t("median_open", lang, n=median.n, closed=median.closed)
+    else:
+        shown = i18n.number(median.days, lang, DECIMALS["close_median"])
+        lo = i18n.number(median.lo_days, lang, 1)
+        hi = i18n.number(median.hi_days, lang, 1)
+        detail = i18n.t("median_interval", lang, lo="LO", hi="HI").replace("LO", lo)
+        detail = detail.replace("HI", hi)
+    before = None if previous is None else previous.days
+    return html.Div(
+        [
+            html.Div(kpi_label("close_median", lang), className="kpi-label"),
+            html.Div(shown, className="kpi-value", id="kpi-value-close_median"),
+            html.Div(_change(median.days, before, lang), className="kpi-change"),
+            html.Div(detail, className="kpi-change"),
+        ],
+        className="kpi-card",
+    )
+
+
+def _shown(value: float, decimals: int) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), decimals)
 
 
 def ranking_rows(
-    table: pd.DataFrame, kpi: str, min_volume: int, lang: Lang
+    ranked: pd.DataFrame, kpi: str, lang: Lang
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Return DataTable rows and columns ranking areas by ``kpi`` (best first).
+    """Return DataTable rows and columns of a :meth:`dash_app.data.DataService.ranking`.
 
-    Areas with fewer than ``min_volume`` cases, or no value, are listed after the ranked
-    ones with no rank and the status "not enough cases". Rates get a Wilson 95 % interval.
+    Rows keep the ranking's order (ranked areas best first, then areas with too few cases
+    or no data, which have no rank). ``rank_interval`` is the 90 % interval of the rank and
+    ``interval`` the 5–95 % interval of the shrunk estimate; durations are in days.
     """
-    value = table[kpi].astype("float64")
-    enough = (table["volume"] >= min_volume) & value.notna()
-    ascending = kpi not in HIGHER_IS_BETTER
-    ranks = value.where(enough).rank(method="min", ascending=ascending)
-    lo, hi = _interval(table, kpi)
+    scale = 1.0 / 24.0 if kpi == "close_median" else (100.0 if kpi in PERCENT_KPIS else 1.0)
     decimals = DECIMALS[kpi]
-    names = area_name(table, lang)
-    frame = pd.DataFrame(
-        {
-            "rank": ranks,
-            "code": table[s.CODE].astype(str),
-            "name": names,
-            "volume": table["volume"].astype("int64"),
-            "value": value.round(decimals),
-            "interval": [
-                "" if np.isnan(a) else i18n.digits(f"{a:.{decimals}f} – {b:.{decimals}f}", lang)
-                for a, b in zip(lo, hi, strict=True)
-            ],
-            "status": np.where(enough, i18n.t("ranked", lang), i18n.t("not_enough", lang)),
-        }
-    )
-    frame = frame.sort_values(["rank", "volume"], ascending=[True, False], na_position="last")
-    records: list[dict[str, Any]] = [
-        {str(key): (None if isinstance(v, float) and np.isnan(v) else v) for key, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
+    names = area_name(ranked, lang)
+    status_key = {"ranked": "ranked", "not enough cases": "not_enough", "no data": "rank_no_data"}
+
+    def floats(column: str) -> np.ndarray:
+        return ranked[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    rank, rank_lo, rank_hi = floats("rank"), floats("rank_lo"), floats("rank_hi")
+    raw, estimate = floats("raw") * scale, floats("estimate") * scale
+    est_lo, est_hi = floats("estimate_lo") * scale, floats("estimate_hi") * scale
+    codes = ranked[s.CODE].astype(str).tolist()
+    volumes = ranked["volume"].to_numpy(dtype=np.int64, na_value=0)
+    statuses = ranked["status"].astype(str).tolist()
+    records: list[dict[str, Any]] = []
+    for i, code in enumerate(codes):
+        ranked_row = bool(np.isfinite(rank[i]))
+        bounds = np.isfinite(est_lo[i]) and np.isfinite(est_hi[i])
+        records.append(
+            {
+                "rank": int(rank[i]) if ranked_row else None,
+                "rank_interval": (
+                    i18n.digits(f"{int(rank_lo[i])}–{int(rank_hi[i])}", lang) if ranked_row else ""
+                ),
+                "code": code,
+                "name": names.iloc[i],
+                "volume": int(volumes[i]),
+                "raw": _shown(raw[i], decimals),
+                "estimate": _shown(estimate[i], decimals),
+                "interval": (
+                    i18n.digits(f"{est_lo[i]:.{decimals}f} – {est_hi[i]:.{decimals}f}", lang)
+                    if bounds
+                    else ""
+                ),
+                "status": i18n.t(status_key.get(statuses[i], "rank_no_data"), lang),
+            }
+        )
     columns = [
         {"name": i18n.t("rank", lang), "id": "rank", "type": "numeric"},
+        {"name": i18n.t("rank_interval", lang), "id": "rank_interval"},
         {"name": i18n.t("code", lang), "id": "code"},
         {"name": i18n.t("area", lang), "id": "name"},
         {"name": i18n.t("kpi_volume", lang), "id": "volume", "type": "numeric"},
-        {"name": kpi_label(kpi, lang), "id": "value", "type": "numeric"},
-        {"name": i18n.t("rank_interval", lang), "id": "interval"},
+        {"name": kpi_label(kpi, lang), "id": "raw", "type": "numeric"},
+        {"name": i18n.t("estimate", lang), "id": "estimate", "type": "numeric"},
+        {"name": i18n.t("estimate_interval", lang), "id": "interval"},
         {"name": i18n.t("status", lang), "id": "status"},
     ]
     return records, columns
+
+
+def table_frame(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Mapping[str, str]]
+) -> pd.DataFrame:
+    """Return DataTable rows as a frame headed by the shown column names (for downloads)."""
+    frame = pd.DataFrame(list(rows), columns=[c["id"] for c in columns])
+    frame.columns = pd.Index([c["name"] for c in columns])
+    return frame
+
+
+def case_export_frame(cases: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Return the case list with translated headers (timestamps kept for the exporter)."""
+    out = pd.DataFrame(cases).copy()
+    out.columns = pd.Index([i18n.t(f"col_{c}", lang) for c in cases.columns])
+    return out
 
 
 def public_rows(
@@ -353,18 +423,6 @@ def area_detail(table: pd.DataFrame, code: str | None, lang: Lang) -> html.Div |
         ],
         className="area-detail",
     )
-
-
-def ranking_excel(rows: Sequence[Mapping[str, Any]], columns: Sequence[Mapping[str, str]]) -> bytes:
-    """Return the ranking table as an Excel workbook (headers are the shown column names)."""
-    import io
-
-    frame = pd.DataFrame(list(rows), columns=[c["id"] for c in columns])
-    frame.columns = pd.Index([c["name"] for c in columns])
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="ranking")
-    return buffer.getvalue()
 
 
 def hotspot_rows(

@@ -1,7 +1,7 @@
 /* Keep the page's filters in the URL query (history.replaceState: no reload, no re-render),
    so a view can be bookmarked and shared. Keys must match dash_app.state.Filters.to_query. */
 (function () {
-  var FILTER_KEYS = ["start", "end", "category", "kind", "channel", "unit", "level"];
+  var FILTER_KEYS = ["start", "end", "category", "kind", "channel", "unit", "level", "subcategory"];
 
   function sync(keys, values) {
     var params = new URLSearchParams(window.location.search);
@@ -30,6 +30,7 @@
     t137: {
       sync_filters: withFilters([]),
       sync_kpi: withFilters(["kpi"]),
+      sync_map: withFilters(["kpi", "overlay"]),
       sync_trends: withFilters(["kpi", "by"]),
       sync_cases: withFilters(["area"]),
       sync_public: function (level, kpi) { return sync(["level", "kpi"], [level, kpi]); }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dash
 
 from . import cases as cases
+from . import filters as filters
 from . import overview as overview
 from . import pages as pages
 from . import public as public
+from . import quality as quality
 from . import shell as shell
 from . import url_state as url_state
 
@@ -19,4 +21,6 @@ def register(app: dash.Dash) -> None:
     pages.register(app)
     public.register(app)
     cases.register(app)
+    quality.register(app)
+    filters.register(app)
     url_state.register(app)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import dash
-from dash import Input, Output, State
+from dash import Input, Output, State, ctx
+from dash.exceptions import PreventUpdate
 
 from .. import data, i18n, ids, views
 from ..state import Filters
 from .overview import FILTER_INPUTS
+from .pages import provenance, send
+
+#: Download buttons -> export format.
+CASE_FORMATS: Final = {ids.CASES_CSV: "csv", ids.CASES_EXCEL: "xlsx"}
 
 
 def cases_outputs(
@@ -24,8 +29,39 @@ def cases_outputs(
     return rows, columns, result.page_count, text
 
 
+def cases_download(filters: Filters, area: str | None, lang: i18n.Lang, fmt: str) -> dict[str, Any]:
+    """Return the ``dcc.Download`` payload of every listed case as CSV or Excel.
+
+    The rows come from :meth:`dash_app.data.DataService.case_export`, which applies the role
+    rule: a region manager's file holds their own region's cases only, whatever ``area``
+    asks for. Headers are translated; the file carries the ingest-log head.
+    """
+    from analytics.exports import export_bytes
+
+    frame = views.case_export_frame(data.service().case_export(filters, area), lang)
+    content = export_bytes(frame, fmt, provenance=provenance(filters))
+    suffix = f"-{area}" if area else ""
+    return send(content, f"cases{suffix}.{fmt}")
+
+
 def register(app: dash.Dash) -> None:
-    """Register the cases callback."""
+    """Register the cases callbacks (the list and its downloads)."""
+
+    @app.callback(
+        Output(ids.CASES_DOWNLOAD, "data"),
+        Input(ids.CASES_CSV, "n_clicks"),
+        Input(ids.CASES_EXCEL, "n_clicks"),
+        *(State(i, "value") for i in ids.FILTERS),
+        State(ids.CASES_AREA, "value"),
+        State(ids.F_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def _download(csv_clicks: int | None, excel_clicks: int | None, *values: Any) -> Any:
+        *inputs, area, lang = values
+        fmt = CASE_FORMATS.get(str(ctx.triggered_id))
+        if fmt is None:
+            raise PreventUpdate
+        return cases_download(Filters.from_inputs(*inputs), area, i18n.lang_of(lang), fmt)
 
     @app.callback(
         Output(ids.CASES_TABLE, "data"),

@@ -14,7 +14,11 @@ FILTER_INPUTS = [Input(i, "value") for i in ids.FILTERS]
 
 
 def overview_outputs(filters: Filters, lang: i18n.Lang) -> tuple[Any, Any, Any]:
-    """Return (KPI cards, trend figure, top-categories figure) for ``filters``."""
+    """Return (KPI cards, trend figure, top-categories figure) for ``filters``.
+
+    The cards hold the read-model KPIs, each with its change against the previous period of
+    equal length (the Kaplan–Meier median has its own callback: :func:`median_output`).
+    """
     svc = data.service()
     previous = filters.previous()
     before = None if previous is None else svc.totals(previous)
@@ -25,8 +29,26 @@ def overview_outputs(filters: Filters, lang: i18n.Lang) -> tuple[Any, Any, Any]:
     )
 
 
+def median_output(filters: Filters, lang: i18n.Lang) -> Any:
+    """Return the card of the Kaplan–Meier median time to close of ``filters``.
+
+    It reads cases (two timestamp columns, filters pushed down), so it is a callback of its
+    own: the read-model cards do not wait for it.
+    """
+    return views.median_card(data.service().close_median(filters), None, lang)
+
+
 def register(app: dash.Dash) -> None:
-    """Register the overview callback."""
+    """Register the overview callbacks."""
+
+    @app.callback(
+        Output(ids.OV_MEDIAN, "children"),
+        *FILTER_INPUTS,
+        State(ids.F_LANG, "data"),
+    )
+    def _median(*values: Any) -> Any:
+        *inputs, lang = values
+        return median_output(Filters.from_inputs(*inputs), i18n.lang_of(lang))
 
     @app.callback(
         Output(ids.OV_KPIS, "children"),

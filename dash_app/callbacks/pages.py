@@ -2,41 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc
+from dash import Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
 
 from ingest import schema as s
 
 from .. import data, figures, i18n, ids, views
-from ..state import Filters, kpi_of
+from ..state import Filters, kpi_of, overlays_of, rank_kpi_of
 from .overview import FILTER_INPUTS
+
+#: Download buttons -> export format.
+RANK_FORMATS: Final = {ids.RANK_CSV: "csv", ids.RANK_EXCEL: "xlsx"}
+
 
 #: ``trend-by`` choices and the read-model column each groups by.
 TREND_BY = {"none": None, "category": s.CATEGORY, "area": s.RM_AREA_CODE}
 
 
-def map_figure(filters: Filters, kpi: str, lang: i18n.Lang) -> go.Figure:
-    """Return the choropleth of ``kpi`` for ``filters``."""
+def map_figure(filters: Filters, kpi: str, lang: i18n.Lang, overlays: object = ()) -> go.Figure:
+    """Return the choropleth of ``kpi`` for ``filters``, with the chosen ``overlays`` on top.
+
+    ``overlays`` holds kinds of :data:`dash_app.data.OVERLAYS` (``clusters``,
+    ``duplicates``); each adds one marker per cluster.
+    """
     svc = data.service()
-    return figures.choropleth(
+    fig = figures.choropleth(
         svc.area_table(filters),
         svc.map_layer(filters.level),
         kpi_of(kpi),
         lang,
         tiles_url=svc.settings.map_tiles_url,
     )
+    for kind in overlays_of(overlays):
+        figures.add_overlay(fig, svc.overlay(filters, kind), kind, lang)
+    return fig
 
 
 def ranking_table(filters: Filters, kpi: str, lang: i18n.Lang) -> tuple[Any, Any, str]:
-    """Return (rows, columns, min-volume note) of the rankings table."""
+    """Return (rows, columns, note) of the rankings table.
+
+    The ranks, their intervals and the minimum-volume rule come from
+    :func:`analytics.rank_areas` (:meth:`dash_app.data.DataService.ranking`); the note
+    states the rule and the shrinkage.
+    """
     svc = data.service()
+    chosen = rank_kpi_of(kpi)
     minimum = svc.settings.min_volume
-    rows, columns = views.ranking_rows(svc.area_table(filters), kpi_of(kpi), minimum, lang)
-    return rows, columns, i18n.t("min_volume_rule", lang, n=minimum)
+    rows, columns = views.ranking_rows(svc.ranking(filters, chosen), chosen, lang)
+    note = f"{i18n.t('min_volume_rule', lang, n=minimum)} {i18n.t('rank_note', lang)}"
+    return rows, columns, note
 
 
 def clicked_code(click: Any) -> str | None:
@@ -58,12 +76,32 @@ def area_detail(click: Any, filters: Filters, lang: i18n.Lang) -> Any:
     return views.area_detail(data.service().area_table(filters), code, lang)
 
 
-def ranking_download(filters: Filters, kpi: str, lang: i18n.Lang) -> dict[str, Any]:
-    """Return the dcc.Download payload of the ranking table as an Excel workbook."""
-    rows, columns, _ = ranking_table(filters, kpi, lang)
-    content = views.ranking_excel(rows, columns)
-    name = f"ranking-{kpi_of(kpi)}-{filters.level}.xlsx"
+def provenance(filters: Filters) -> dict[str, str]:
+    """Return the notes every download carries: the store's ingest-log head and the filters."""
+    head = data.service().chain_head()
+    query = "&".join(f"{k}={v}" for k, v in sorted(filters.to_query().items()))
+    return {"chain_head": head.run_hash, "ingest_run": str(head.seq), "filters": query}
+
+
+def send(content: bytes, name: str) -> dict[str, Any]:
+    """Return the ``dcc.Download`` payload of a file."""
     return dcc.send_bytes(content, name)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
+
+
+def ranking_download(
+    filters: Filters, kpi: str, lang: i18n.Lang, fmt: str = "xlsx"
+) -> dict[str, Any]:
+    """Return the ``dcc.Download`` payload of the ranking table as CSV (UTF-8 with BOM) or Excel.
+
+    The file carries the shown column names and the ingest-log head it was computed from
+    (:func:`analytics.exports.export_bytes`).
+    """
+    from analytics.exports import export_bytes
+
+    rows, columns, _ = ranking_table(filters, kpi, lang)
+    frame = views.table_frame(rows, columns)
+    content = export_bytes(frame, fmt, provenance=provenance(filters))
+    return send(content, f"ranking-{rank_kpi_of(kpi)}-{filters.level}.{fmt}")
 
 
 def hotspot_outputs(filters: Filters, lang: i18n.Lang) -> tuple[Any, ...]:
@@ -88,11 +126,12 @@ def register(app: dash.Dash) -> None:
         Output(ids.MAP_GRAPH, "figure"),
         *FILTER_INPUTS,
         Input(ids.MAP_KPI, "value"),
+        Input(ids.MAP_OVERLAY, "value"),
         State(ids.F_LANG, "data"),
     )
     def _map(*values: Any) -> go.Figure:
-        *inputs, kpi, lang = values
-        return map_figure(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang))
+        *inputs, kpi, overlay, lang = values
+        return map_figure(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang), overlay)
 
     @app.callback(
         Output(ids.MAP_DETAIL, "children"),
@@ -107,15 +146,19 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.RANK_DOWNLOAD, "data"),
+        Input(ids.RANK_CSV, "n_clicks"),
         Input(ids.RANK_EXCEL, "n_clicks"),
         *(State(i, "value") for i in ids.FILTERS),
         State(ids.RANK_KPI, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
-    def _excel(n_clicks: int | None, *values: Any) -> Any:
+    def _download(csv_clicks: int | None, excel_clicks: int | None, *values: Any) -> Any:
         *inputs, kpi, lang = values
-        return ranking_download(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang))
+        fmt = RANK_FORMATS.get(str(ctx.triggered_id))
+        if fmt is None:
+            raise PreventUpdate
+        return ranking_download(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang), fmt)
 
     @app.callback(
         Output(ids.RANK_TABLE, "data"),

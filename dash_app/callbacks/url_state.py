@@ -17,11 +17,12 @@ NAMESPACE = "t137"
 #: (output store, JS function, page-specific inputs) of each page.
 SYNCS = (
     (ids.SYNC_OVERVIEW, "sync_filters", ()),
-    (ids.SYNC_MAP, "sync_kpi", (ids.MAP_KPI,)),
+    (ids.SYNC_MAP, "sync_map", (ids.MAP_KPI, ids.MAP_OVERLAY)),
     (ids.SYNC_RANKINGS, "sync_kpi", (ids.RANK_KPI,)),
     (ids.SYNC_TRENDS, "sync_trends", (ids.TREND_KPI, ids.TREND_BY)),
     (ids.SYNC_CASES, "sync_cases", (ids.CASES_AREA,)),
     (ids.SYNC_HOTSPOTS, "sync_filters", ()),
+    (ids.SYNC_QUALITY, "sync_filters", ()),
 )
 
 

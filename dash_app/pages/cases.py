@@ -41,6 +41,14 @@ def layout(**query: Any) -> html.Div:
             className="filter",
         ),
         html.P(id=ids.CASES_COUNT, className="note"),
+        html.Div(
+            [
+                html.Button(i18n.t("download_csv", lang), id=ids.CASES_CSV, className="button"),
+                html.Button(i18n.t("excel", lang), id=ids.CASES_EXCEL, className="button"),
+            ],
+            className="buttons",
+        ),
+        dcc.Download(id=ids.CASES_DOWNLOAD),
         dash_table.DataTable(  # type: ignore[attr-defined]
             id=ids.CASES_TABLE,
             page_current=0,

@@ -20,7 +20,13 @@ def layout(**query: Any) -> html.Div:
         "/",
         ids.SYNC_OVERVIEW,
         query,
-        html.Div(id=ids.OV_KPIS, className="kpi-cards"),
+        html.Div(
+            [
+                html.Div(id=ids.OV_KPIS, className="kpi-cards"),
+                html.Div(id=ids.OV_MEDIAN, className="kpi-median"),
+            ],
+            className="kpi-row",
+        ),
         html.Div(
             [dcc.Graph(id=ids.OV_TREND), dcc.Graph(id=ids.OV_CATEGORIES)],
             className="two-columns",

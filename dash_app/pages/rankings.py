@@ -1,4 +1,4 @@
-"""Rankings: areas ranked by one KPI with the minimum-volume rule, sortable, CSV export."""
+"""Rankings: areas ranked with intervals and the minimum-volume rule, CSV and Excel export."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dash
 from dash import dash_table, dcc, html
 
 from .. import i18n, ids, views
-from ..state import kpi_of
+from ..state import RANK_KPIS, rank_kpi_of
 from .common import manager_page
 
 dash.register_page(__name__, path="/rankings", name="rankings", title="Tehran 137 — rankings")  # type: ignore[no-untyped-call]
@@ -22,9 +22,15 @@ def layout(**query: Any) -> html.Div:
         "/rankings",
         ids.SYNC_RANKINGS,
         query,
-        views.kpi_select(ids.RANK_KPI, kpi_of(query.get("kpi")), lang),
+        views.kpi_select(ids.RANK_KPI, rank_kpi_of(query.get("kpi")), lang, RANK_KPIS),
         html.P(id=ids.RANK_NOTE, className="note"),
-        html.Button(i18n.t("excel", lang), id=ids.RANK_EXCEL, className="button"),
+        html.Div(
+            [
+                html.Button(i18n.t("download_csv", lang), id=ids.RANK_CSV, className="button"),
+                html.Button(i18n.t("excel", lang), id=ids.RANK_EXCEL, className="button"),
+            ],
+            className="buttons",
+        ),
         dcc.Download(id=ids.RANK_DOWNLOAD),
         dash_table.DataTable(  # type: ignore[attr-defined]
             id=ids.RANK_TABLE,
@@ -32,7 +38,6 @@ def layout(**query: Any) -> html.Div:
             filter_action="native",
             page_action="native",
             page_size=25,
-            export_format="csv",
             style_table={"overflowX": "auto"},
             style_cell={"textAlign": "right" if lang == "fa" else "left"},
         ),

@@ -8,13 +8,16 @@ from pathlib import Path
 import dash
 import flask_login
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.duplicates import find_duplicates
 from dash_app import AppSettings, create_app
 from dash_app.auth import LoginUser, add_user, load_users
 from geo.store import IngestBatch, IngestRun, open_store
 from geo.synthetic_geography import synthetic_boundaries
+from ingest import schema as s
 from tests.support.cases import random_cases
 
 N_CASES = 1500
@@ -95,3 +98,51 @@ def region_context(app: dash.Dash, store_path: Path) -> Iterator[None]:
 def anonymous_context(app: dash.Dash, store_path: Path) -> Iterator[None]:
     """A request context of an anonymous visitor."""
     yield from _as(app, store_path, None)
+
+
+def ingest_cases(path: Path, cases: gpd.GeoDataFrame, digest: str) -> None:
+    """Record one ingest run of ``cases`` in the store at ``path`` and refresh its read model."""
+    with open_store(str(path)) as store:
+        store.write_run(
+            IngestBatch(
+                source="synthetic",
+                input_sha256=digest * 64,
+                started_at=pd.Timestamp("2024-06-01", tz="UTC"),
+                rows_read=len(cases),
+                cases=cases,
+            )
+        )
+        store.refresh_read_model()
+
+
+def hot_corner(bounds: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
+    """Return ``n`` reports of one problem: one place (within ~15 m), one category, two days."""
+    base = random_cases(n, seed=11, boundaries=bounds, months=1, id_prefix="K")
+    first = base.index[base[s.SUBCATEGORY].notna()][0]
+    rng = np.random.default_rng(5)
+    out = pd.DataFrame(base.loc[[first] * n]).reset_index(drop=True)
+    out[s.CASE_ID] = base[s.CASE_ID].to_numpy()
+    lon = float(out[s.LON].iloc[0]) + rng.normal(0, 0.0001, n)
+    lat = float(out[s.LAT].iloc[0]) + rng.normal(0, 0.0001, n)
+    created = pd.Timestamp("2023-01-10T08:00Z") + pd.to_timedelta(rng.uniform(0, 40, n), "h")
+    out[s.LON], out[s.LAT] = lon, lat
+    out[s.GEOCODE_PRECISION] = "point"
+    out[s.CREATED_AT] = created
+    out[s.CLOSED_AT] = created + pd.Timedelta(days=5)
+    out[s.STATUS] = "closed"
+    frame = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    frame[s.DUPLICATE_OF] = find_duplicates(frame).astype(object)  # as ingest links them
+    return frame
+
+
+@pytest.fixture
+def clustered_store(tmp_path: Path) -> Path:
+    """A small store with a hot corner: 60 reports of one problem among 400 others."""
+    bounds = synthetic_boundaries(n_regions=2, n_neighborhoods=6)
+    path = tmp_path / "store"
+    with open_store(str(path)) as store:
+        store.write_boundaries(bounds)
+    background = random_cases(400, seed=9, boundaries=bounds, months=3)
+    ingest_cases(path, background, "4")
+    ingest_cases(path, hot_corner(bounds, 60), "5")
+    return path

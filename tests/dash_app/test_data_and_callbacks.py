@@ -91,6 +91,9 @@ def test_overview_outputs_change_against_previous_period() -> None:
     cards, trend, categories = overview.overview_outputs(filters, "en")
     assert len(cards) == 6
     assert "vs previous period" in json.dumps(cards[0].to_plotly_json(), default=str)
+    median = json.dumps(overview.median_output(filters, "en").to_plotly_json(), default=str)
+    assert "Median time to close (days)" in median
+    assert "95% interval" in median
     assert len(trend.data[0].x) == 3  # three Jalali months
     assert trend.data[0].x[0].split()[0] in {
         "Farvardin",
@@ -228,10 +231,10 @@ def test_ranking_excel_download_round_trips() -> None:
 
     import pandas as pd
 
-    payload = pages.ranking_download(Filters(level="region"), "volume", "en")
-    assert payload["filename"] == "ranking-volume-region.xlsx"
+    payload = pages.ranking_download(Filters(level="region"), "sla", "en")
+    assert payload["filename"] == "ranking-sla-region.xlsx"
     content = base64.b64decode(payload["content"])
-    frame = pd.read_excel(io.BytesIO(content), engine="openpyxl")
+    frame = pd.read_excel(io.BytesIO(content), engine="openpyxl", sheet_name="data")
     assert len(frame) == 4
     assert "Rank" in frame.columns
     assert frame["Cases"].sum() > 0

@@ -10,6 +10,7 @@ from typing import Any
 import flask
 import pytest
 from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
 
 from dash_app import AppSettings, create_app, ids
 from ingest import schema as s
@@ -26,6 +27,7 @@ PAGES = (
     ("trends", "/trends", f"#{ids.TREND_GRAPH} .main-svg"),
     ("hotspots", "/hotspots", f"#{ids.HOT_GRAPH} .maplibregl-canvas"),
     ("cases", "/cases", f"#{ids.CASES_TABLE} td"),
+    ("quality", "/quality", f"#{ids.QUALITY_TABLE} td"),
     ("public", "/public", f"#{ids.PUB_TABLE} td"),
 )
 MAP_LOCATIONS_JS = (
@@ -160,3 +162,65 @@ def test_region_manager_sees_no_other_region_cases(served: Any) -> None:
     )
     assert dash_duo.find_elements(REGION_CELLS) == []
     assert dash_duo.get_logs() == []
+
+
+def test_quality_page_and_subcategory_filter(served: Any, artifacts_dir: Path) -> None:
+    dash_duo = served
+    _open(dash_duo, "/quality?lang=en")
+    dash_duo.wait_for_element("#login-required", timeout=TIMEOUT_S)
+    _login(dash_duo, *MANAGER)
+    _open(dash_duo, "/quality?lang=en")
+    dash_duo.wait_for_element(f"#{ids.QUALITY_TABLE} td", timeout=TIMEOUT_S)
+    dash_duo.wait_for_element(f"#{ids.QUALITY_GRAPH} .main-svg", timeout=TIMEOUT_S)
+    assert "Quick close" in dash_duo.find_element(f"#{ids.QUALITY_NOTE}").text
+    # choosing a category narrows the subcategory choices, and the choice reaches the URL
+    dash_duo.select_dcc_dropdown(f"#{ids.F_CATEGORY}", value="traffic")
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    until(lambda: "category=traffic" in dash_duo.driver.current_url, timeout=TIMEOUT_S)
+    until(dash_duo._wait_for_callbacks, timeout=TIMEOUT_S, poll=0.1)
+    dash_duo.find_element(f"#{ids.F_SUBCATEGORY}").click()
+    menu = dash_duo.wait_for_element(".dash-dropdown-options", timeout=TIMEOUT_S)
+    shown = menu.text.split("\n")
+    assert "parking" in shown
+    assert "waste" not in shown
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    dash_duo.select_dcc_dropdown(f"#{ids.F_SUBCATEGORY}", value="parking")
+    until(lambda: "subcategory=parking" in dash_duo.driver.current_url, timeout=TIMEOUT_S)
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    dash_duo.wait_for_element(f"#{ids.QUALITY_TABLE} td", timeout=TIMEOUT_S)
+    dash_duo.driver.save_screenshot(str(artifacts_dir / "dash-quality-parking-en.png"))
+    assert dash_duo.get_logs() == []
+
+
+OVERLAY_TRACES_JS = (
+    f"var g = document.querySelector('#{ids.MAP_GRAPH} .js-plotly-plot');"
+    "if (!g || !g.data) { return -1; }"
+    "return g.data.filter(function (t) { return t.type === 'scattermap'; }).length;"
+)
+
+
+def test_map_overlay_draws_cluster_markers(
+    dash_duo: Any, clustered_store: Path, artifacts_dir: Path
+) -> None:
+    app = create_app(AppSettings(store_url=str(clustered_store), require_login=False))
+    in_flight = InFlight(app.server)
+    dash_duo.start_server(app)
+    try:
+        _open(dash_duo, "/map?lang=en&level=region")
+        dash_duo.wait_for_element(f"#{ids.MAP_GRAPH} .maplibregl-canvas", timeout=TIMEOUT_S)
+        until(lambda: dash_duo.driver.execute_script(OVERLAY_TRACES_JS) == 0, timeout=TIMEOUT_S)
+        boxes = dash_duo.find_elements(f"#{ids.MAP_OVERLAY} input[type='checkbox']")
+        assert len(boxes) == 2
+        boxes[0].click()
+        until(lambda: dash_duo.driver.execute_script(OVERLAY_TRACES_JS) == 1, timeout=TIMEOUT_S)
+        until(lambda: "overlay=clusters" in dash_duo.driver.current_url, timeout=TIMEOUT_S)
+        boxes[1].click()
+        until(lambda: dash_duo.driver.execute_script(OVERLAY_TRACES_JS) == 2, timeout=TIMEOUT_S)
+        dash_duo.driver.save_screenshot(str(artifacts_dir / "dash-map-overlay-en.png"))
+        # the overlay is part of the bookmark
+        dash_duo.wait_for_page(url=dash_duo.driver.current_url, timeout=TIMEOUT_S)
+        until(lambda: dash_duo.driver.execute_script(OVERLAY_TRACES_JS) == 2, timeout=TIMEOUT_S)
+        assert dash_duo.get_logs() == []
+    finally:
+        until(dash_duo._wait_for_callbacks, timeout=TIMEOUT_S, poll=0.1)
+        until(lambda: in_flight.count == 0, timeout=TIMEOUT_S, poll=0.1)

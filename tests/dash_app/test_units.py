@@ -176,19 +176,48 @@ def _area_table() -> pd.DataFrame:
     return metrics.add_kpis(pd.concat([table, sums], axis=1))
 
 
+def _ranked(kpi: str, min_volume: int) -> pd.DataFrame:
+    from analytics.ranking import rank_areas
+    from dash_app import derive
+    from dash_app.data import RANK_METRICS
+
+    table = _area_table().assign(**{s.PARENT_CODE: None})
+    stats = pd.DataFrame({s.CODE: ["1", "2", "3"]})
+    for column in (derive.CLOSE_N, derive.CLOSE_EVENTS, "satisfaction_n"):
+        stats[column] = 0
+    for column in (
+        derive.CLOSE_MEDIAN_H,
+        derive.CLOSE_MEDIAN_LO_H,
+        derive.CLOSE_MEDIAN_HI_H,
+        derive.CLOSE_MAX_H,
+        "satisfaction_mean",
+        "satisfaction_sd",
+    ):
+        stats[column] = np.nan
+    frame = derive.ranking_input(table, stats, "region", None)
+    ranked = rank_areas(frame, RANK_METRICS[kpi], "region", min_volume=min_volume, n_boot=200)
+    ranked = ranked.rename(columns={s.REGION_CODE: s.CODE})
+    return table[[s.CODE, s.NAME_FA, s.NAME_EN]].merge(ranked, on=s.CODE, how="right")
+
+
 def test_rankings_apply_the_minimum_volume_rule() -> None:
-    rows, columns = views.ranking_rows(_area_table(), "objection", 30, "en")
+    rows, columns = views.ranking_rows(_ranked("objection", 30), "objection", "en")
     assert [r["code"] for r in rows] == ["1", "2", "3"]
-    assert [r["rank"] for r in rows] == [1.0, 2.0, None]
+    assert [r["rank"] for r in rows] == [1, 2, None]
     assert rows[2]["status"] == "not enough cases"
-    assert rows[0]["interval"]  # a Wilson interval for a rate
-    assert {c["id"] for c in columns} >= {"rank", "value", "status"}
+    assert rows[2]["rank_interval"] == ""
+    assert rows[0]["rank_interval"]  # rank_areas gives every rank an interval
+    assert rows[0]["raw"] == 10.0  # 10 objected of 100 answers, in percent
+    lo, hi = (float(v) for v in rows[0]["interval"].split(" – "))
+    assert lo <= rows[0]["estimate"] <= hi
+    assert {c["id"] for c in columns} >= {"rank", "rank_interval", "estimate", "status"}
 
 
-def test_rankings_volume_is_ranked_small_first_and_names_fall_back() -> None:
-    rows, _ = views.ranking_rows(_area_table(), "volume", 1, "fa")
-    assert [r["code"] for r in rows] == ["3", "1", "2"]
-    assert rows[0]["name"] == "Three"  # no Persian name: the English one
+def test_rankings_with_no_data_and_name_fall_back() -> None:
+    rows, _ = views.ranking_rows(_ranked("satisfaction", 1), "satisfaction", "fa")
+    assert {r["status"] for r in rows} == {"بدون داده"}  # no survey answers at all
+    assert all(r["rank"] is None for r in rows)
+    assert "Three" in {r["name"] for r in rows}  # no Persian name: the English one
 
 
 def test_public_rows_hide_suppressed_cells() -> None:
