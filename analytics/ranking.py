@@ -340,12 +340,10 @@ def _ranks(score: F64) -> F64:
 
 
 def _draw_ranks(draws: F64) -> I64:
-    """Ranks (1 = highest) within each row of a (draws, areas) matrix."""
-    order = np.argsort(-draws, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(draws.shape[0])[:, None]
-    ranks[rows, order] = np.arange(1, draws.shape[1] + 1)[None, :]
-    return ranks
+    """Ranks (1 = highest) within each row of a (draws, areas) matrix, ties sharing the best."""
+    from scipy.stats import rankdata
+
+    return np.asarray(rankdata(-draws, method="min", axis=1), dtype=np.int64)
 
 
 def _interval(values: F64, axis: int = 0) -> tuple[F64, F64]:
@@ -617,7 +615,10 @@ def rank_areas(
     if len(idx):
         rank[idx] = _ranks(score[idx])
         lo, hi = _interval(_draw_ranks(score_draws[:, idx]).astype(np.float64))
-        rank_lo[idx], rank_hi[idx] = lo, hi
+        # the point rank lies in its interval even when the estimates tie (tiny posterior
+        # spread breaks the tie differently in every draw)
+        rank_lo[idx] = np.minimum(lo, rank[idx])
+        rank_hi[idx] = np.maximum(hi, rank[idx])
     out["rank"], out["rank_lo"], out["rank_hi"] = rank, rank_lo, rank_hi
     out["n_ranked"] = len(idx)
     out["status"] = np.where(has, RANKED, np.where(eligible, NO_DATA, NOT_ENOUGH))

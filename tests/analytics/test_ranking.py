@@ -205,3 +205,25 @@ def test_shrunk_rates_lie_between_the_raw_rate_and_the_pooled_rate(
     assert ((out["estimate"] >= lo) & (out["estimate"] <= hi)).all()
     assert (out["status"] == RANKED).all()
     assert sorted(out["rank"].tolist()) == out["rank"].tolist()
+
+
+def test_every_rank_lies_in_its_own_interval_even_when_estimates_tie() -> None:
+    # 25 areas of one region with the same rate: no between-area spread, so all get the
+    # region's estimate with a near-zero posterior spread. Their point rank is shared (5),
+    # but each bootstrap draw breaks the tie at random; the interval must still hold rank 5.
+    codes = [f"1{i:02d}" for i in range(4)] + [f"2{i:02d}" for i in range(25)]
+    frame = pd.DataFrame(
+        {
+            s.NEIGHBORHOOD_CODE: codes,
+            s.REGION_CODE: ["1"] * 4 + ["2"] * 25,
+            "volume": [100, 150, 120, 90] + [200] * 25,
+            "objected": [5, 12, 20, 30] + [40] * 25,
+            "answered": [100, 150, 120, 90] + [200] * 25,
+        }
+    )
+    out = rank_areas(frame, "objection_rate", min_volume=1, n_boot=200, seed=1)
+    tied = out[out[s.NEIGHBORHOOD_CODE].str.startswith("2")]
+    assert tied["rank"].nunique() == 1
+    assert (out["rank_lo"] <= out["rank"]).all()
+    assert (out["rank"] <= out["rank_hi"]).all()
+    assert (out["rank_hi"] <= len(out)).all()
