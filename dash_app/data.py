@@ -550,13 +550,16 @@ class DataService:
 
         Time, category, kind, unit and area conditions are pushed down to the store; the
         channel and subcategory (which :class:`geo.store.CaseFilter` does not hold) are
-        tested here. Only ``columns`` (plus the store's key and point columns) are read.
+        tested here. Only ``columns`` (plus the store's key and ``lon``/``lat``) are read, and
+        no point geometry is built (most of the memory of a large read).
         """
         tested = [s.CHANNEL] if filters.channels else []
         tested += [s.SUBCATEGORY] if filters.subcategories else []
-        wanted = list(dict.fromkeys([*columns, *tested]))
+        wanted = list(dict.fromkeys([*columns, *tested, s.LON, s.LAT]))
         with open_store(self.settings.store_url) as store:
-            cases = store.read_cases(self._case_filter(filters, areas), columns=wanted)
+            cases = store.read_cases(
+                self._case_filter(filters, areas), columns=wanted, geometry=False
+            )
         keep = np.ones(len(cases), dtype=bool)
         if filters.channels:
             keep &= cases[s.CHANNEL].astype(object).isin(filters.channels).to_numpy()

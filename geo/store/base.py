@@ -402,7 +402,11 @@ class CaseStore(ABC):
 
     @abstractmethod
     def read_cases(
-        self, filters: CaseFilter | None = None, *, columns: Sequence[str] | None = None
+        self,
+        filters: CaseFilter | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Return the stored cases that match ``filters``, with filters pushed down.
 
@@ -413,14 +417,19 @@ class CaseStore(ABC):
             ``filters.apply(all cases)``.
         columns : sequence of str, optional
             Case columns to return (from :data:`ingest.schema.CASE_COLUMNS`); all when
-            None. ``source``, ``case_id``, ``lon`` and ``lat`` are always included, and the
-            geometry is always built from ``lon``/``lat``.
+            None. ``source`` and ``case_id`` are always included, and so are ``lon`` and
+            ``lat`` unless ``geometry=False``.
+        geometry : bool, default True
+            Build the point geometry from ``lon``/``lat``. With False the result is a plain
+            DataFrame of the asked columns only, which saves most of the memory of a large
+            read that needs no points (durations, counts).
 
         Returns
         -------
         geopandas.GeoDataFrame
             Canonical dtypes, EPSG:4326, fresh ``RangeIndex``, rows in no guaranteed order
-            (the embedded store returns them by ``created_at``).
+            (the embedded store returns them by ``created_at``); a pandas DataFrame with
+            ``geometry=False``.
 
         Examples
         --------

@@ -442,10 +442,14 @@ class EmbeddedStore(CaseStore):
         return counts
 
     def read_cases(
-        self, filters: CaseFilter | None = None, *, columns: Sequence[str] | None = None
+        self,
+        filters: CaseFilter | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Return matching cases, month partitions pruned (see :meth:`CaseStore.read_cases`)."""
-        wanted = self._case_columns(columns)
+        wanted = self._case_columns(columns, geometry=geometry)
         filters = filters or CaseFilter()
         expression = _case_expression(filters)
         months = _months_between(filters.start_utc, filters.end_utc)
@@ -454,10 +458,10 @@ class EmbeddedStore(CaseStore):
             parts = [p for m, p in sorted(manifest.cases.items()) if months is None or m in months]
             return self._read_parts(parts, CASE_SCHEMA, columns=wanted, expression=expression)
 
-        return arrow_to_cases(self._read(work))
+        return arrow_to_cases(self._read(work), geometry=geometry)
 
     @staticmethod
-    def _case_columns(columns: Sequence[str] | None) -> list[str]:
+    def _case_columns(columns: Sequence[str] | None, *, geometry: bool = True) -> list[str]:
         if columns is None:
             return list(s.CASE_COLUMNS)
         unknown = [c for c in columns if c not in s.CASE_COLUMNS]
@@ -465,7 +469,7 @@ class EmbeddedStore(CaseStore):
             names = ", ".join(map(repr, unknown))
             msg = f"read_cases got unknown column(s) {names}; use ingest.schema.CASE_COLUMNS."
             raise StoreError(msg)
-        always = {s.SOURCE, s.CASE_ID, s.LON, s.LAT}
+        always = {s.SOURCE, s.CASE_ID, *((s.LON, s.LAT) if geometry else ())}
         return [c for c in s.CASE_COLUMNS if c in always or c in set(columns)]
 
     # -- events -------------------------------------------------------------------------------

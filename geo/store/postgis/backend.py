@@ -238,10 +238,14 @@ class PostgisStore(CaseStore):
             return upsert_cases(connection, frame)
 
     def read_cases(
-        self, filters: CaseFilter | None = None, *, columns: Sequence[str] | None = None
+        self,
+        filters: CaseFilter | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Return the stored cases that match ``filters`` (pushed into SQL ``WHERE``)."""
-        wanted = _wanted_columns(columns)
+        wanted = _wanted_columns(columns, geometry=geometry)
         table = TABLES[CASES]
         fetched = [name for name in s.CASE_COLUMNS if name in wanted]
         selected = [
@@ -257,7 +261,7 @@ class PostgisStore(CaseStore):
             rows = copy_out(connection, query, {name: CASE_TYPES[name] for name in fetched})
         if rows.num_rows:
             rows = rows.sort_by([(name, "ascending") for name in s.CASE_KEY])
-        return arrow_to_cases(with_timestamps(rows))
+        return arrow_to_cases(with_timestamps(rows), geometry=geometry)
 
     # -- events and quarantine -----------------------------------------------------------------
     def append_events(self, events: pd.DataFrame) -> int:
@@ -418,7 +422,7 @@ def _prepared_cases(cases: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _wanted_columns(columns: Sequence[str] | None) -> set[str]:
+def _wanted_columns(columns: Sequence[str] | None, *, geometry: bool = True) -> set[str]:
     if columns is None:
         return set(s.CASE_COLUMNS)
     unknown = [name for name in columns if name not in s.CASE_COLUMNS]
@@ -428,7 +432,7 @@ def _wanted_columns(columns: Sequence[str] | None) -> set[str]:
             "ingest.schema.CASE_COLUMNS."
         )
         raise StoreError(msg)
-    return {*columns, s.SOURCE, s.CASE_ID, s.LON, s.LAT}
+    return {*columns, s.SOURCE, s.CASE_ID, *((s.LON, s.LAT) if geometry else ())}
 
 
 def _copy_quarantine(connection: sa.Connection, frame: pd.DataFrame) -> int:

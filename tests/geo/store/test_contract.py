@@ -219,6 +219,20 @@ def test_one_month_one_region_filter(store_url: str, loaded: gpd.GeoDataFrame) -
     assert len(projected) == len(expected)
 
 
+def test_a_read_without_geometry_returns_only_the_asked_columns(
+    store_url: str, loaded: gpd.GeoDataFrame
+) -> None:
+    filters = CaseFilter(regions=["3"])
+    with open_store(store_url) as store:
+        plain = store.read_cases(filters, columns=[s.CREATED_AT, s.CLOSED_AT], geometry=False)
+    expected = filters.apply(loaded)
+    assert not isinstance(plain, gpd.GeoDataFrame)
+    assert list(plain.columns) == [s.CASE_ID, s.SOURCE, s.CREATED_AT, s.CLOSED_AT]
+    got = plain.sort_values(list(s.CASE_KEY)).reset_index(drop=True)
+    want = expected.sort_values(list(s.CASE_KEY)).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, pd.DataFrame(want[list(plain.columns)]))
+
+
 def test_an_empty_set_matches_nothing(store_url: str, loaded: gpd.GeoDataFrame) -> None:
     with open_store(store_url) as store:
         assert len(store.read_cases(CaseFilter(kinds=[]))) == 0
