@@ -72,6 +72,29 @@ def _sample(cases: pd.DataFrame, max_points: int, seed: int) -> pd.DataFrame:
     return cases.iloc[rows]
 
 
+def _layer_start(
+    key: str,
+    located: pd.DataFrame,
+    n_total: int,
+    lang: Lang,
+    name: str | None,
+    m: folium.Map | None,
+    tiles: str | folium.TileLayer | None,
+) -> tuple[str, list[list[float]], folium.Map]:
+    """Return the layer's unique name (with "n of total" when sampled), the points, the map."""
+    title = label(key, lang)
+    if len(located) < n_total:
+        shown = label("n_of_total", lang).format(
+            n=number(len(located), lang), total=number(n_total, lang)
+        )
+        title = f"{title} ({shown})"
+    layer_name = name or title
+    if m is not None:
+        layer_name = unique_name(m, layer_name)
+    pairs = latlon(located)
+    return layer_name, pairs, start(m, pairs, tiles)
+
+
 def heatmap(
     cases: pd.DataFrame,
     *,
@@ -121,20 +144,7 @@ def heatmap(
     """
     lang = check_lang(lang)
     located = _sample(_located(cases), max_points, seed)
-    title = label("heatmap", lang)
-    if len(located) < len(cases):
-        title += (
-            " ("
-            + label("n_of_total", lang).format(
-                n=number(len(located), lang), total=number(len(cases), lang)
-            )
-            + ")"
-        )
-    layer_name = name or title
-    if m is not None:
-        layer_name = unique_name(m, layer_name)
-    pairs = latlon(located)
-    m = start(m, pairs, tiles)
+    layer_name, pairs, m = _layer_start("heatmap", located, len(cases), lang, name, m, tiles)
     layer = folium.FeatureGroup(name=layer_name, show=True)
     heat = folium.plugins.HeatMap(  # type: ignore[no-untyped-call]
         pairs, radius=radius, blur=blur, control=False
@@ -239,20 +249,7 @@ def cases(
         msg = f"cluster_above must be zero or a positive number of points, got {cluster_above!r}."
         raise InputError(msg)
     located = _sample(_located(cases), max_points, seed)
-    title = label("cases", lang)
-    if len(located) < len(cases):
-        title += (
-            " ("
-            + label("n_of_total", lang).format(
-                n=number(len(located), lang), total=number(len(cases), lang)
-            )
-            + ")"
-        )
-    layer_name = name or title
-    if m is not None:
-        layer_name = unique_name(m, layer_name)
-    pairs = latlon(located)
-    m = start(m, pairs, tiles)
+    layer_name, pairs, m = _layer_start("cases", located, len(cases), lang, name, m, tiles)
     popups = [popup_html(row, lang) for _, row in located.iterrows()]
     if len(located) > cluster_above:
         data = [[lat, lon, popup] for (lat, lon), popup in zip(pairs, popups, strict=True)]
