@@ -6,12 +6,12 @@ and caches every result with flask-caching under a key made of the method name a
 hashable arguments (:class:`dash_app.state.Filters` is a frozen dataclass). Cached frames are
 copies (the cache pickles them), so callers cannot change shared state.
 
-Every cache key also holds the store's version (:meth:`DataService.store_version`: the
-sequence number and hash of the last ingest run, read at most every
-``AppSettings.store_check_s`` seconds), so a new ingest run shows on the next request after
-that delay instead of after the cache timeout. (Ingest records the run, then refreshes the
-read model: a request in between may cache the old read model under the new version, until
-the cache timeout. A store version that also changes on the refresh would close that gap.)
+Every cache key also holds the store's version (:meth:`DataService.store_version`, read at
+most every ``AppSettings.store_check_s`` seconds), so a new ingest run shows on the next
+request after that delay instead of after the cache timeout. The version
+(:meth:`geo.store.CaseStore.data_version`) changes with each ingest run and again with the
+read-model refresh that follows it, so a request made between the two cannot keep the old
+read model under the new version.
 
 The read model has no subcategory. With a subcategory filter the matching cases are read
 (the other filters pushed down to the store, columns pruned), the subcategory and channel
@@ -205,11 +205,11 @@ class DataService:
             return value
 
     def store_version(self) -> str:
-        """Return a token of the store's content: ``"<seq>:<hash>"`` of its last ingest run.
+        """Return a token of the store's content (:meth:`geo.store.CaseStore.data_version`).
 
         It is part of every cache key. Within a request it is read once (kept in
         ``flask.g``); across requests at most every ``store_check_s`` seconds (kept in the
-        cache), so each check is one small read of the run log.
+        cache), so each check is one small read.
         """
         memo = flask.g if flask.has_app_context() else None
         if memo is not None and _REQUEST_VERSION in memo:
@@ -219,8 +219,7 @@ class DataService:
         version = self.cache.get(key) if ttl > 0 else None
         if version is None:
             with open_store(self.settings.store_url) as store:
-                last = store.last_run()
-            version = "0:genesis" if last is None else f"{last.seq}:{last.run_hash}"
+                version = store.data_version()
             if ttl > 0:
                 self.cache.set(key, version, timeout=ttl)
         if memo is not None:

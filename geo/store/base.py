@@ -520,6 +520,15 @@ class CaseStore(ABC):
             return None
         return IngestRun.from_record({str(k): v for k, v in runs.iloc[-1].items()})
 
+    @abstractmethod
+    def data_version(self) -> str:
+        """Return a short token that changes whenever what a reader sees may have changed.
+
+        It changes with every ingest run and every read-model refresh (and, in the embedded
+        store, with every write), and stays the same while nothing is written, so caches
+        can key on it. It is cheap: one small read, never a scan of the cases.
+        """
+
     # -- read model ---------------------------------------------------------------------------
     @abstractmethod
     def refresh_read_model(self) -> int:

@@ -259,6 +259,10 @@ class EmbeddedStore(CaseStore):
             manifest = latest
         return manifest
 
+    def data_version(self) -> str:
+        """Return the manifest's version, which every write (and refresh) increments."""
+        return f"embedded:{self._manifest().version}"
+
     def _tidy(self) -> None:
         """Delete files left by a crashed writer, when no writer is active."""
         try:
@@ -375,11 +379,13 @@ class EmbeddedStore(CaseStore):
         changed = ~matched
         stored: dict[str, pa.Table] = {}
         for month in sorted(set(old_month[matched])):
-            stored[month] = pq.read_table(self._root / manifest.cases[month].path)
+            table = pq.read_table(self._root / manifest.cases[month].path)
             rows = np.flatnonzero(old_month == month)
-            old = stored[month].take(pa.array(old_row[rows])).select(list(COMPARED))
+            old = table.take(pa.array(old_row[rows])).select(list(COMPARED))
             now = incoming.take(pa.array(rows)).select(list(COMPARED))
             changed[rows] = ~_rows_equal(old, now)
+            if changed[rows].any():  # kept for the rewrite; unchanged months are let go
+                stored[month] = table
         counts = UpsertCounts(
             inserted=int((~matched).sum()),
             updated=int((matched & changed).sum()),

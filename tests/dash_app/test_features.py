@@ -22,7 +22,7 @@ from dash_app.callbacks import cases as cases_cb
 from dash_app.callbacks import filters as filters_cb
 from dash_app.callbacks import pages, quality
 from dash_app.state import Filters
-from geo.store import open_store
+from geo.store import IngestBatch, open_store
 from geo.synthetic_geography import synthetic_boundaries
 from ingest import schema as s
 from tests.dash_app.conftest import MANAGER, REGION, REGION_MANAGER, ingest_cases
@@ -418,6 +418,35 @@ def test_the_store_version_is_read_once_per_request(
     with app.server.test_request_context():
         data.service().totals(Filters())
         assert len(calls) == reads + 1  # one look at the run log, then the cache
+
+
+def test_a_request_between_a_run_and_its_refresh_does_not_pin_the_old_model(
+    tmp_path: Path,
+) -> None:
+    # ingest records the run, then refreshes the read model: a request in between must not
+    # keep the old read model cached under the new run's version
+    bounds = synthetic_boundaries(n_regions=2, n_neighborhoods=6)
+    path = tmp_path / "store"
+    with open_store(str(path)) as store:
+        store.write_boundaries(bounds)
+    ingest_cases(path, random_cases(80, seed=4, boundaries=bounds, months=2), "4")
+    app = create_app(AppSettings(store_url=str(path), require_login=False, store_check_s=0))
+    more = random_cases(40, seed=5, boundaries=bounds, months=2, id_prefix="M")
+    with open_store(str(path)) as store:
+        store.write_run(
+            IngestBatch(
+                source="synthetic",
+                input_sha256="5" * 64,
+                started_at=pd.Timestamp("2024-06-02", tz="UTC"),
+                rows_read=len(more),
+                cases=more,
+            )
+        )
+        with app.server.test_request_context():
+            assert data.service().totals(Filters())["volume"] == 80  # model not refreshed yet
+        store.refresh_read_model()
+    with app.server.test_request_context():
+        assert data.service().totals(Filters())["volume"] == 120
 
 
 @pytest.mark.usefixtures("app_context")

@@ -348,6 +348,26 @@ class PostgisStore(CaseStore):
             rows = connection.execute(query).mappings().all()
         return runs_frame([IngestRun.from_record(dict(row)) for row in rows])
 
+    def data_version(self) -> str:
+        """Return the last run's ``seq`` and hash, and the read model's table identity.
+
+        A refresh builds the read model in a new table that takes the old one's place
+        (:func:`geo.store.postgis.read_model_sql.refresh`), so the table's OID changes with
+        every refresh.
+        """
+        runs = TABLES[INGEST_RUNS]
+        last = (
+            sa.select(runs.c[s.RUN_SEQ], runs.c[s.RUN_HASH])
+            .order_by(runs.c[s.RUN_SEQ].desc())
+            .limit(1)
+        )
+        model = sa.select(sa.cast(sa.func.to_regclass(TABLES[READ_MODEL].name), sa.Integer))
+        with self._reading() as connection:
+            row = connection.execute(last).first()
+            oid = connection.execute(model).scalar_one_or_none()
+        run = "0:genesis" if row is None else f"{row[0]}:{row[1]}"
+        return f"postgis:{run}:{oid}"
+
     def last_run(self) -> IngestRun | None:
         """Return the most recent ingest run, or None when there is none."""
         with self._reading() as connection:

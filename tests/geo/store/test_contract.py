@@ -465,3 +465,30 @@ def test_a_closed_store_refuses_work(store_url: str) -> None:
     store.close()
     with pytest.raises(StoreError):
         store.read_cases()
+
+
+def test_data_version_moves_with_runs_and_refreshes_only(store_url: str) -> None:
+    cases = random_cases(50, seed=31)
+
+    def batch(run_id: str) -> IngestBatch:
+        return IngestBatch(
+            source="synthetic",
+            input_sha256="cd" * 32,
+            started_at=pd.Timestamp("2024-05-01 09:00", tz="Asia/Tehran"),
+            rows_read=len(cases),
+            cases=cases,
+            run_id=run_id,
+        )
+
+    with open_store(store_url) as store:
+        empty = store.data_version()
+        assert store.data_version() == empty  # reading changes nothing
+        store.write_run(batch("v-1"))
+        after_run = store.data_version()
+        store.read_cases()
+        assert store.data_version() == after_run
+        store.refresh_read_model()
+        after_refresh = store.data_version()
+        store.write_run(batch("v-2"))  # same cases again: a new run all the same
+        after_second = store.data_version()
+    assert len({empty, after_run, after_refresh, after_second}) == 4
