@@ -243,6 +243,21 @@ def day_start_utc(days: I64, tz: str = TEHRAN) -> I64:
     return _asi8(local.tz_convert("UTC"))
 
 
+def local_day_start(day: dt.date, tz: str = TEHRAN) -> pd.Timestamp:
+    """Return the tz-aware instant the local day ``day`` starts (see :func:`day_start_utc`).
+
+    A midnight skipped by a clock change (Tehran's spring-forward until 2022 jumped from
+    00:00 to 01:00) gives the first instant of the day, 01:00, instead of an error.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> str(local_day_start(dt.date(2022, 3, 22)))
+    '2022-03-22 01:00:00+04:30'
+    """
+    return pd.Timestamp(day).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+
+
 def _format_days(days: I64, calendar: Calendar) -> list[str]:
     if calendar == "gregorian":
         return [str(d) for d in days.astype("M8[D]")]

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from flask_caching import Cache
 
+from analytics.periods import local_day_start
 from geo.crs import METRIC_CRS, STORAGE_CRS
 from geo.store import CaseFilter, open_store
 from geo.store.filters import AREA_FIELDS
@@ -529,8 +530,8 @@ class DataService:
         """Return the store filter of ``filters`` and area conditions (pushed down)."""
         chosen = dict(areas)
         return CaseFilter(
-            start=None if filters.start is None else pd.Timestamp(filters.start, tz=TEHRAN),
-            end=None if filters.stop is None else pd.Timestamp(filters.stop, tz=TEHRAN),
+            start=None if filters.start is None else local_day_start(filters.start, TEHRAN),
+            end=None if filters.stop is None else local_day_start(filters.stop, TEHRAN),
             categories=filters.categories or None,
             kinds=filters.kinds or None,
             units=filters.units or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -508,3 +509,13 @@ def test_view_state_names_match_the_data_layer() -> None:
     assert state.overlays_of("duplicates,clusters,x") == ("clusters", "duplicates")
     assert state.overlays_of(None) == ()
     assert state.rank_kpi_of("volume") == "sla"
+
+
+@pytest.mark.usefixtures("app_context")
+def test_a_window_starting_on_a_skipped_tehran_midnight_works() -> None:
+    # 2022-03-22 00:00 did not exist in Tehran (clocks jumped to 01:00): it used to raise
+    # NonExistentTimeError in every view that reads cases, a 500 for the user
+    spring = Filters(start=dt.date(2022, 3, 22), stop=dt.date(2022, 3, 22))
+    page = data.service().cases(spring, None, 0)
+    assert page.total == 0
+    assert np.isnan(data.service().close_median(spring).days)
