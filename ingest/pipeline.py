@@ -176,7 +176,6 @@ def ingest_file(
         raise InputError(msg)
     stage = on_stage or (lambda _name: None)
     stage("read")
-    digest = _sha256(file)
     result = read_source(
         file,
         key=options.key,
@@ -186,6 +185,8 @@ def ingest_file(
         placeholders=options.placeholders,
         now=options.now,
     )
+    # Readers that read the file whole hash the bytes they read; others need a pass here.
+    digest = result.input_sha256 or _sha256(file)
     stage("locate")
     result = locate(
         result,

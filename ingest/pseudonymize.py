@@ -18,10 +18,11 @@ from typing import Final, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo.errors import InputError
 
-from .arrowtext import encode, to_string_array
+from .arrowtext import to_string_array
 
 #: Hex characters kept of each digest (128 bits: collisions are negligible below 10^18 ids).
 PSEUDONYM_HEX_CHARS: Final = 32
@@ -119,19 +120,46 @@ class Pseudonymizer:
         pyarrow.Array
             ``large_string`` pseudonyms aligned with ``values``.
         """
-        codes, uniques = encode(to_string_array(values))
+        arr = to_string_array(values)
+        encoded = pc.dictionary_encode(arr)
+        if isinstance(encoded, pa.ChunkedArray):  # pragma: no cover - arrays give arrays
+            encoded = encoded.combine_chunks()
+        return self.hash_each(encoded.dictionary).take(encoded.indices)
+
+    def hash_each(self, values: object) -> pa.Array:
+        """Return the pseudonym of every value, without looking for repeats (nulls stay null).
+
+        For values already distinct (a dictionary), where :meth:`hash_array` would look for
+        repeats in vain.
+
+        Parameters
+        ----------
+        values : pyarrow.Array, pandas.Series or sequence of str
+            Normalized identifiers.
+
+        Returns
+        -------
+        pyarrow.Array
+            ``large_string`` pseudonyms aligned with ``values``.
+        """
+        arr = to_string_array(values)
+        raw = arr.cast(pa.large_binary()).to_pylist()  # UTF-8 bytes, None for null
+        present = raw if arr.null_count == 0 else [v for v in raw if v is not None]
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
-        digests: list[bytes] = []
-        append = digests.append
-        for value in uniques:
+
+        def digest(value: bytes) -> bytes:
             inner = inner_copy()
-            inner.update(value.encode("utf-8"))
+            inner.update(value)
             outer = outer_copy()
             outer.update(inner.digest())
-            append(outer.digest())
-        hashed = _hex_prefixes(b"".join(digests), len(digests))
-        indices = pa.array(codes, type=pa.int64(), mask=codes < 0)
-        return hashed.take(indices)
+            return outer.digest()
+
+        hashed = _hex_prefixes(b"".join(map(digest, present)), len(present))
+        if arr.null_count == 0:
+            return hashed
+        valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
+        positions = np.cumsum(valid, dtype=np.int64) - 1
+        return hashed.take(pa.array(positions, type=pa.int64(), mask=~valid))
 
 
 _HEX: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

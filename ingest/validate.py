@@ -204,6 +204,12 @@ def _as_array(values: object) -> pa.Array:
     return to_string_array(values)
 
 
+def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
+    """Return whether each value matches ``pattern`` (False for null)."""
+    hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _to_float(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (values, blank mask, non-numeric mask)."""
     if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
@@ -222,18 +228,29 @@ def _to_float(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bad = ~blank & ~np.isfinite(values)
         values[bad] = np.nan
         return values, blank, bad
-    text = _as_number_text(arr)
-    blank = is_blank(text)
-    numeric = np.asarray(
-        pc.fill_null(pc.match_substring_regex(text, _NUMBER), False).to_numpy(zero_copy_only=False),
-        dtype=bool,
-    )
-    values = np.full(len(text), np.nan)
+    # Rows already written as plain ASCII numbers are read as they are (the Persian digits
+    # and decimal separators of the others cannot change them); only the rest is rewritten.
+    arr = to_string_array(arr)
+    numeric = _matches(arr, _NUMBER)
+    empty = pc.fill_null(pc.equal(pc.binary_length(arr), 0), True)
+    blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.full(len(arr), np.nan)
     if numeric.any():
-        good = text.filter(pa.array(numeric))
+        good = arr.filter(pa.array(numeric))
         values[numeric] = pc.cast(pc.utf8_trim_whitespace(good), pa.float64()).to_numpy(
             zero_copy_only=False
         )
+    rest = np.flatnonzero(~numeric & ~blank)
+    if len(rest):
+        text = _as_number_text(arr.take(pa.array(rest)))
+        blank[rest] = is_blank(text)
+        rest_numeric = _matches(text, _NUMBER)
+        if rest_numeric.any():
+            good = text.filter(pa.array(rest_numeric))
+            values[rest[rest_numeric]] = pc.cast(
+                pc.utf8_trim_whitespace(good), pa.float64()
+            ).to_numpy(zero_copy_only=False)
+        numeric[rest] = rest_numeric
     bad = ~blank & ~numeric
     finite = np.isfinite(values)
     bad |= numeric & ~finite
@@ -385,10 +402,19 @@ def _strings_to_objects(arr: pa.Array) -> np.ndarray:
 
 
 def _categorical(values: np.ndarray, categories: Sequence[str] | None) -> pd.Categorical:
+    """``pd.Categorical(values, categories)`` (default: the sorted values as text).
+
+    The values are hashed once: their distinct values are matched with the categories (as
+    the Categorical constructor would match them) and the codes spread back.
+    """
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
     if categories is None:
-        present = pd.unique(values[pd.notna(values)])
-        categories = sorted(str(v) for v in present)
-    return pd.Categorical(values, categories=list(categories))
+        categories = sorted(str(v) for v in uniques)
+    index = pd.Index(list(categories), dtype=object)
+    if not index.is_unique:  # let the constructor refuse them as it does
+        return pd.Categorical(values, categories=list(categories))
+    to_category = np.append(index.get_indexer(pd.Index(uniques, dtype=object)), -1)
+    return pd.Categorical.from_codes(to_category[codes], categories=index)  # type: ignore[arg-type]
 
 
 def build_frame(values: Mapping[str, Any], n: int) -> pd.DataFrame:

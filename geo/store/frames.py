@@ -94,6 +94,21 @@ def require_present(frame: pd.DataFrame, columns: Iterable[str], *, what: str) -
             raise InputError(msg)
 
 
+def _require_present_columns(
+    frame: pd.DataFrame, columns: Mapping[str, pd.Series], names: Iterable[str], *, what: str
+) -> None:
+    """:func:`require_present` on ``columns`` (aligned with ``frame``), without a new frame."""
+    for name in names:
+        missing = columns[name].isna().to_numpy()
+        if missing.any():
+            row = _label(frame, int(np.argmax(missing)))
+            msg = (
+                f"{what} has no value in required column {name!r} at row {row!r} "
+                f"({int(missing.sum())} rows in all); fill it or quarantine those rows."
+            )
+            raise InputError(msg)
+
+
 def as_strings(column: pd.Series, *, what: str) -> pd.Series:
     """Return ``column`` as an ``object`` column of ``str`` with ``None`` where missing."""
     missing = column.isna().to_numpy()
@@ -303,7 +318,7 @@ def case_columns(frame: pd.DataFrame, *, what: str = "cases") -> pd.DataFrame:
             out[name] = pd.Series(None, index=frame.index, dtype=object, name=name)
         else:
             out[name] = frame[name]
-    require_present(pd.DataFrame(out, index=frame.index), s.REQUIRED_CASE_COLUMNS, what=what)
+    _require_present_columns(frame, out, s.REQUIRED_CASE_COLUMNS, what=what)
     columns: dict[str, pd.Series] = {}
     for name in s.CASE_COLUMNS:
         if name == s.LON:
@@ -319,7 +334,9 @@ def case_columns(frame: pd.DataFrame, *, what: str = "cases") -> pd.DataFrame:
         else:
             column = as_strings(out[name], what=what)
         columns[name] = column.set_axis(index).rename(name)
-    return pd.DataFrame(columns, index=index)
+    # Each column is already a new Series (set_axis copies): no need to copy them again into
+    # consolidated blocks, which costs as much as all the checks above on a million rows.
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -48,6 +50,38 @@ def read_bytes(path: PathLike) -> bytes:
     except OSError as exc:
         msg = f"Cannot read {path}: {exc.strerror or exc}; check the path and permissions."
         raise InputError(msg) from exc
+
+
+class BackgroundDigest:
+    """The SHA-256 of some bytes, computed in a thread while the caller parses them.
+
+    :mod:`hashlib` releases the GIL while it hashes a large buffer, so the ingest run's
+    input digest costs no second pass over the file and little wall time.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content as read.
+
+    Examples
+    --------
+    >>> BackgroundDigest(b"abc").hexdigest()[:16]
+    'ba7816bf8f01cfea'
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._digest: list[str] = []
+        self._thread = threading.Thread(
+            target=lambda: self._digest.append(hashlib.sha256(data).hexdigest()),
+            name="t137-input-sha256",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def hexdigest(self) -> str:
+        """Wait for the hash and return it (64 hex digits)."""
+        self._thread.join()
+        return self._digest[0]
 
 
 def resolve_columns(
@@ -176,9 +210,8 @@ def pseudonymize(
     ):
         if name is None:
             continue
-        normalized = _per_distinct(normalize, column(table, name))
-        found.append(notes(~normalized.valid, Flag.INVALID_IDENTIFIER, name, "unexpected shape"))
-        hashed = pseudonymizer.hash_array(prefixed(prefix, normalized.value))
+        valid, hashed = hash_identifiers(normalize, prefix, column(table, name), pseudonymizer)
+        found.append(notes(~valid, Flag.INVALID_IDENTIFIER, name, "unexpected shape"))
         raw = raw.set_column(raw.schema.get_field_index(name), name, hashed)
         if prefix == PHONE_PREFIX:
             phones = hashed
@@ -190,6 +223,49 @@ def pseudonymize(
         index = raw.schema.get_field_index(name)
         raw = raw.set_column(index, name, mask_identifiers(raw.column(name)))
     return raw, key, found
+
+
+def hash_identifiers(
+    normalize: Callable[[object], NormalizedIds],
+    prefix: str,
+    values: pa.Array | None,
+    pseudonymizer: Pseudonymizer,
+) -> tuple[np.ndarray, pa.Array]:
+    """Normalize identifiers and hash them with ``prefix``, once per distinct value.
+
+    The same as hashing ``prefix + normalize(values)`` row by row: citizens call again, so
+    the distinct values are normalized and hashed, and the pseudonyms spread back over the
+    rows with one look-up (one dictionary encoding of the column serves both steps).
+
+    Parameters
+    ----------
+    normalize : callable
+        :func:`~ingest.identifiers.normalize_phones` or ``normalize_national_ids``.
+    prefix : str
+        Prefix of the hashed text (:data:`~ingest.identifiers.PHONE_PREFIX`, …).
+    values : pyarrow.Array or None
+        The identifiers as typed.
+    pseudonymizer : Pseudonymizer
+        The keyed hash.
+
+    Returns
+    -------
+    valid : numpy.ndarray
+        Whether each row's identifier has the expected shape (blank rows are valid).
+    hashed : pyarrow.Array
+        ``large_string`` pseudonym per row, null where the identifier is blank.
+    """
+    arr = to_string_array(pa.nulls(0, pa.string()) if values is None else values)
+    encoded = pc.dictionary_encode(arr)
+    if 2 * len(encoded.dictionary) > len(arr):
+        each = normalize(arr)
+        return each.valid, pseudonymizer.hash_array(prefixed(prefix, each.value))
+    distinct = normalize(encoded.dictionary)
+    hashed = pseudonymizer.hash_each(prefixed(prefix, distinct.value)).take(encoded.indices)
+    rows = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    index = np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.int64)
+    valid = np.append(distinct.valid, True)  # a null is blank, and blank is valid
+    return valid[index], hashed
 
 
 def _per_distinct(
@@ -382,13 +458,17 @@ def encoding_notes(table: TextTable) -> list[pd.DataFrame]:
 def note_dates(parsed: Any, name: str, column_name: str) -> list[pd.DataFrame]:
     """Turn a :class:`~ingest.dates.ParsedDates`' errors and DST edges into notes."""
     out: list[pd.DataFrame] = []
-    error = parsed.error.to_numpy(dtype=object)
-    detail = parsed.detail.to_numpy(dtype=object)
-    bad = pd.notna(error)
+    error = pd.Categorical(parsed.error)
+    codes = np.asarray(error.codes)
+    bad = codes >= 0
     if bad.any():
-        for code in pd.unique(error[bad]):
-            mask = error == code
-            out.append(notes(mask, Reason(str(code)), column_name, detail))
+        detail = np.full(len(codes), None, dtype=object)
+        details = pd.Categorical(parsed.detail)
+        labels = np.append(np.asarray(details.categories, dtype=object), np.nan)
+        detail[bad] = labels[np.asarray(details.codes)[bad]]  # code -1 (none) is the NaN
+        for code in pd.unique(codes[bad]):
+            mask = codes == code
+            out.append(notes(mask, Reason(str(error.categories[code])), column_name, detail))
     out.append(notes(parsed.ambiguous, Flag.DST_AMBIGUOUS, column_name, name))
     out.append(notes(parsed.nonexistent, Flag.DST_NONEXISTENT, column_name, name))
     return out

@@ -38,7 +38,7 @@ encoding, delimiter, require_offset
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,7 +51,7 @@ from .. import schema as s
 from ..pseudonymize import Pseudonymizer
 from ..taxonomy import Taxonomy, load_taxonomy
 from ..validate import finish
-from .common import PathLike, display_name, read_bytes, read_xlsx_table
+from .common import BackgroundDigest, PathLike, display_name, read_bytes, read_xlsx_table
 from .result import ReadResult
 from .staging import DATE_FIELDS, EXTRA_FIELDS, StageSpec, stage_table
 from .textfile import read_text_table
@@ -257,11 +257,15 @@ def read_mapped_csv(
     """
     m = mapping if isinstance(mapping, Mapping311) else load_mapping(mapping)
     name = display_name(path)
+    digest = None
     if str(path).lower().endswith((".xlsx", ".xlsm")):
         table = read_xlsx_table(path, sheet=m.sheet)
         label = "row"
     else:
-        table = read_text_table(read_bytes(path), encoding=m.encoding, delimiter=m.delimiter)
+        data = read_bytes(path)
+        digest = BackgroundDigest(data)
+        table = read_text_table(data, encoding=m.encoding, delimiter=m.delimiter)
+        del data
         label = "line"
     header = set(table.table.column_names)
     absent = {f: c for f, c in m.columns.items() if c not in header}
@@ -281,7 +285,8 @@ def read_mapped_csv(
         pseudonymizer=Pseudonymizer(key),
         taxonomy=taxonomy or load_taxonomy(),
     )
-    return finish(staged, now=now)
+    result = finish(staged, now=now)
+    return result if digest is None else replace(result, input_sha256=digest.hexdigest())
 
 
 __all__ = ["DATE_FIELDS", "MAPPINGS_DIR", "Mapping311", "load_mapping", "read_mapped_csv"]

@@ -19,11 +19,13 @@ some servers add (``email``, ``phone``, ``first_name``, ``last_name``, ``device_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -154,8 +156,11 @@ def read_open311(
         Every record kept or quarantined (``row_number`` is the 1-based record number).
     """
     name = display_name(path)
-    records = records_from_json(read_bytes(path), source_file=name)
-    return read_open311_records(
+    data = read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    records = records_from_json(data, source_file=name)
+    del data
+    result = read_open311_records(
         records,
         source_file=name,
         city=city,
@@ -167,6 +172,7 @@ def read_open311(
         placeholders=placeholders,
         taxonomy=taxonomy,
     )
+    return replace(result, input_sha256=digest)
 
 
 def read_open311_records(

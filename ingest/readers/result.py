@@ -54,6 +54,9 @@ class ReadResult:
     raw_rows : numpy.ndarray or None
         Positions in ``raw_table`` of the kept rows, in the order of ``cases``; None when
         ``raw_table`` holds exactly the kept rows.
+    input_sha256 : str or None
+        SHA-256 (hex) of the file's bytes as read, when the reader read the file whole (so
+        that the ingest run record needs no second pass over the file).
     """
 
     source: str
@@ -69,6 +72,7 @@ class ReadResult:
     blank_lines: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
     raw_rows: np.ndarray | None = None
+    input_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if self.kept + self.quarantined != self.rows_read:

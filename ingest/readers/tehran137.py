@@ -44,6 +44,7 @@ time and stored in UTC. The file may be UTF-8, UTF-8 with a BOM or Windows-1256,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import pandas as pd
@@ -54,7 +55,14 @@ from .. import schema as s
 from ..pseudonymize import Pseudonymizer
 from ..taxonomy import Taxonomy, load_taxonomy
 from ..validate import finish
-from .common import PathLike, display_name, read_bytes, read_xlsx_table, resolve_columns
+from .common import (
+    BackgroundDigest,
+    PathLike,
+    display_name,
+    read_bytes,
+    read_xlsx_table,
+    resolve_columns,
+)
 from .result import ReadResult
 from .staging import NATIONAL_ID, PHONE, StageSpec, stage_table
 from .textfile import TextTable, read_text_table
@@ -168,13 +176,17 @@ def read_137(
         When the file cannot be read or lacks a required column.
     """
     name = display_name(path)
+    digest = None
     if str(path).lower().endswith((".xlsx", ".xlsm")):
         table = read_xlsx_table(path, sheet=sheet)
         label = "row"
     else:
-        table = read_text_table(read_bytes(path), encoding=encoding)
+        data = read_bytes(path)
+        digest = BackgroundDigest(data)
+        table = read_text_table(data, encoding=encoding)
+        del data
         label = "line"
-    return read_137_table(
+    result = read_137_table(
         table,
         source_file=name,
         row_label=label,
@@ -184,6 +196,7 @@ def read_137(
         now=now,
         taxonomy=taxonomy,
     )
+    return result if digest is None else replace(result, input_sha256=digest.hexdigest())
 
 
 def read_137_table(

@@ -162,7 +162,11 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
 
 def _header(data: bytes, delimiter: str | None) -> tuple[list[str], str, int]:
     """Return the header's field names, the delimiter and the header's byte length."""
+    # The header ends at the first line break: LF, CR LF, or a lone CR (old Mac exports).
     end = data.find(b"\n")
+    cr = data.find(b"\r", 0, end if end >= 0 else len(data))
+    if cr >= 0:
+        end = cr + 1 if data[cr + 1 : cr + 2] == b"\n" else cr
     first = data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace")
     first = first.rstrip("\r")
     if delimiter is None:
@@ -216,10 +220,10 @@ def read_text_table(
     """
     utf8, used = decode_bytes(data, encoding)
     names, delim, header_end = _header(utf8, delimiter)
-    body = utf8[header_end:]
+    body = memoryview(utf8)[header_end:]  # no copy of the file's bytes
     out = _parse(body, names, delim, first_line=2, depth=0)
     replaced = np.zeros(out.table.num_rows, dtype=bool)
-    if REPLACEMENT.encode() in utf8:
+    if _contains(utf8, REPLACEMENT.encode()):
         for column in out.table.columns:
             hit = pc.fill_null(pc.match_substring(column, REPLACEMENT), False)
             replaced |= np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
@@ -228,12 +232,43 @@ def read_text_table(
     return out
 
 
+def _contains(data: bytes, needle: bytes) -> bool:
+    """Return whether ``needle`` occurs in ``data``, looking for its rare first byte first.
+
+    ``needle in data`` scans a large file several times slower than a search for one byte;
+    the lead byte of U+FFFD (0xEF) is rare in Persian text (only U+F000-U+FFFF start with
+    it), so each hit of it is checked in place.
+    """
+    lead = needle[:1]
+    at = data.find(lead)
+    hits = 0
+    while at >= 0:
+        if data.startswith(needle, at):
+            return True
+        hits += 1
+        if hits > 1_000:  # the byte is not rare in this file: search for the whole needle
+            return data.find(needle, at) >= 0
+        at = data.find(lead, at + 1)
+    return False
+
+
+def _is_blank_body(body: bytes | memoryview) -> bool:
+    """Return whether ``body`` is empty or white space only (without copying a large one)."""
+    if not len(body):
+        return True
+    if not bytes(body[:64]).isspace():
+        return False
+    return bytes(body).isspace()
+
+
 def _empty_table(names: list[str]) -> pa.Table:
     return pa.table({n: pa.array([], pa.string()) for n in names})
 
 
-def _parse(body: bytes, names: list[str], delim: str, *, first_line: int, depth: int) -> TextTable:
-    if not body or body.isspace():
+def _parse(
+    body: bytes | memoryview, names: list[str], delim: str, *, first_line: int, depth: int
+) -> TextTable:
+    if _is_blank_body(body):
         return TextTable(_empty_table(names), np.zeros(0, dtype=np.int64))
     invalid: list[tuple[int | None, str, int]] = []
 
@@ -258,6 +293,9 @@ def _parse(body: bytes, names: list[str], delim: str, *, first_line: int, depth:
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                # decode_bytes returns valid UTF-8 (checked, or re-encoded from text), and a
+                # field ends at an ASCII delimiter: no value can hold invalid UTF-8.
+                check_utf8=False,
             ),
         )
 
@@ -325,11 +363,35 @@ def _parse(body: bytes, names: list[str], delim: str, *, first_line: int, depth:
     return out
 
 
-def _physical_lines(body: bytes) -> int:
+_COUNT_BLOCK: Final = 1 << 22
+
+
+def _count_byte(view: np.ndarray, value: int) -> int:
+    """Count the bytes equal to ``value`` in blocks (no file-sized temporary mask)."""
+    return sum(
+        int(np.count_nonzero(view[i : i + _COUNT_BLOCK] == value))
+        for i in range(0, len(view), _COUNT_BLOCK)
+    )
+
+
+def _physical_lines(body: bytes | memoryview) -> int:
     """Count the lines of ``body`` (a last line without a terminator counts)."""
-    lf, cr = body.count(b"\n"), body.find(b"\r")
-    lines = lf if cr < 0 else lf + body.count(b"\r") - body.count(b"\r\n")
-    return lines + (0 if body.endswith((b"\n", b"\r")) else 1)
+    view = np.frombuffer(body, dtype=np.uint8)
+    if not len(view):
+        return 1
+    lf = _count_byte(view, 0x0A)
+    cr = _count_byte(view, 0x0D)
+    lines = lf if cr == 0 else lf + cr - _count_crlf(view)
+    return lines + (0 if view[-1] in (0x0A, 0x0D) else 1)
+
+
+def _count_crlf(view: np.ndarray) -> int:
+    """Count CR LF pairs in blocks (a pair across two blocks is counted in the first)."""
+    total = 0
+    for i in range(0, len(view), _COUNT_BLOCK):
+        block = view[i : i + _COUNT_BLOCK + 1]
+        total += int(np.count_nonzero((block[:-1] == 0x0D) & (block[1:] == 0x0A)))
+    return total
 
 
 def _split_lines(text: str) -> list[str]:
@@ -368,10 +430,10 @@ def _merge(parts: list[TextTable]) -> TextTable:
 
 
 def _line_by_line(
-    body: bytes, names: list[str], delim: str, *, first_line: int, why: str
+    body: bytes | memoryview, names: list[str], delim: str, *, first_line: int, why: str
 ) -> TextTable:
     """Slow path: every physical line on its own (Python's csv module)."""
-    text = body.decode("utf-8", errors="replace")
+    text = bytes(body).decode("utf-8", errors="replace")
     rows: list[list[str]] = []
     numbers: list[int] = []
     malformed: list[MalformedLine] = []

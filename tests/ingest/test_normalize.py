@@ -152,3 +152,39 @@ def test_identifiers_normalized_per_distinct_value_equal_per_row(values: list[st
         once, each = _per_distinct(normalize, arr), normalize(arr)
         assert once.value.to_pylist() == each.value.to_pylist()
         assert once.valid.tolist() == each.valid.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["+98 912 123 4567", "۰۰۸-۴۵۷۵۹۴-۸", "12", " ", "abc", "8457594", ""]),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_identifiers_hashed_per_distinct_value_equal_hashed_per_row(
+    values: list[str], repeat: bool
+) -> None:
+    from ingest.identifiers import NATIONAL_ID_PREFIX, PHONE_PREFIX
+    from ingest.readers.common import hash_identifiers
+
+    p = Pseudonymizer(b"k")
+    # Repeated values take the per-distinct path, mostly distinct ones the per-row path.
+    arr = to_string_array([*values, None, *values] if repeat else [*values, None])
+    for normalize, prefix in (
+        (normalize_phones, PHONE_PREFIX),
+        (normalize_national_ids, NATIONAL_ID_PREFIX),
+    ):
+        valid, hashed = hash_identifiers(normalize, prefix, arr, p)
+        each = normalize(arr)
+        expected = [None if v is None else p.hash_one(prefix + v) for v in each.value.to_pylist()]
+        assert hashed.to_pylist() == expected
+        assert valid.tolist() == each.valid.tolist()
+
+
+def test_hash_each_keeps_nulls_in_place() -> None:
+    p = Pseudonymizer(b"k")
+    got = p.hash_each(["a", None, "b", None, "a"]).to_pylist()
+    assert got == [p.hash_one("a"), None, p.hash_one("b"), None, p.hash_one("a")]
+    assert p.hash_each([]).to_pylist() == []
+    assert p.hash_each([None]).to_pylist() == [None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,18 @@ def test_same_file_twice_changes_nothing(
     assert again.run.unchanged == first.run.inserted
     assert again.reconciles
     assert again.run.previous_hash == first.run.run_hash
+
+
+def test_the_run_records_the_sha256_of_the_file_read(
+    export: Path, store: CaseStore, geography: gpd.GeoDataFrame
+) -> None:
+    from ingest.readers.dispatch import read_source
+
+    expected = hashlib.sha256(export.read_bytes()).hexdigest()
+    assert read_source(export, key="k").input_sha256 == expected
+    report = ingest_file(export, store, BoundaryIndex.from_boundaries(geography), _options())
+    assert report.run.input_sha256 == expected
+    assert store.read_runs()[s.RUN_INPUT_SHA256].tolist() == [expected]
 
 
 def test_a_changed_row_updates_exactly_that_case(

@@ -3,6 +3,8 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.errors import InputError
 from ingest.readers.textfile import decode_bytes, read_text_table
@@ -69,3 +71,44 @@ def test_no_header_is_an_error() -> None:
     with pytest.raises(InputError, match="no header"):
         read_text_table(b"\n\n")
     assert read_text_table(b"a,b\n").table.num_rows == 0
+
+
+def test_a_literal_replacement_character_is_found_after_many_other_ef_bytes() -> None:
+    # U+F8FF and U+FB50 also start with the byte 0xEF: the search must look past them.
+    rows = "".join(f"{i},\uf8ff\ufb50\n" for i in range(1_500))
+    data = ("a,b\n" + rows + "x,\ufffd\n").encode()
+    t = read_text_table(data)
+    assert t.encoding == "utf-8"
+    assert t.replaced.sum() == 1
+    assert t.replaced.tolist()[-1]
+    clean = read_text_table(("a,b\n" + rows).encode())
+    assert not clean.replaced.any()
+
+
+def test_lone_carriage_returns_and_no_final_line_break_keep_line_numbers() -> None:
+    data = b'a,b\r1,"x\ry"\r2,3\r\n4,5'
+    t = read_text_table(data)
+    assert t.table.column("a").to_pylist() == ["1", "2", "4"]
+    assert t.row_numbers.tolist() == [2, 4, 5]
+
+
+def test_a_white_space_body_has_no_rows() -> None:
+    t = read_text_table(b"a,b\n" + b" \n" * 100)
+    assert t.table.num_rows == 0
+    assert t.row_numbers.tolist() == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60).map(lambda b: bytes(b"\r\na,"[x % 4] for x in b)))
+def test_physical_lines_count_like_bytes_methods_across_blocks(body: bytes) -> None:
+    from ingest.readers import textfile
+
+    lf, cr = body.count(b"\n"), body.count(b"\r")
+    expected = lf + cr - body.count(b"\r\n") + (0 if body.endswith((b"\n", b"\r")) else 1)
+    original = textfile._COUNT_BLOCK
+    try:
+        textfile._COUNT_BLOCK = 7  # type: ignore[misc]  # pairs straddle the small blocks
+        assert textfile._physical_lines(body) == expected
+        assert textfile._physical_lines(memoryview(body)) == expected
+    finally:
+        textfile._COUNT_BLOCK = original  # type: ignore[misc]
