@@ -566,6 +566,49 @@ class CaseStore(ABC):
             :meth:`refresh_read_model`.
         """
 
+    def sum_read_model(
+        self,
+        by: Sequence[str],
+        *,
+        level: str,
+        start_day: dt.date | None = None,
+        end_day: dt.date | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Return the read model's measures at one level, filtered and summed by ``by``.
+
+        What a dashboard view needs (area totals, daily series, category counts) is a few
+        hundred rows; summing where the read model lives avoids turning millions of rows
+        into a DataFrame. The backends push the filters and the sum down; this default
+        reads the level and sums in pandas.
+
+        Parameters
+        ----------
+        by : sequence of str
+            Read-model keys (:data:`ingest.schema.READ_MODEL_KEYS`) to group by, for example
+            ``["area_code"]`` or ``["day"]``; missing keys form their own group. Empty: one
+            row of totals.
+        level : str
+            One boundary level (``region``, ``district``, ``neighborhood``).
+        start_day, end_day : datetime.date, optional
+            Local (Asia/Tehran) days ``[start_day, end_day)``.
+        where : mapping of str to sequence of str, optional
+            Read-model key → the values kept, e.g. ``{"category": ["waste"]}``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``by`` columns (``object``: text, :class:`datetime.date` for ``day``, None
+            when missing) and every measure of :data:`ingest.schema.READ_MODEL_MEASURES`,
+            sorted by ``by`` (missing last), as
+            :func:`geo.store.read_model.sum_read_model_frame` of the read model.
+        """
+        from .read_model import check_sum_keys, sum_read_model_frame
+
+        check_sum_keys(by, where)
+        frame = self.read_read_model(level=level, start_day=start_day, end_day=end_day)
+        return sum_read_model_frame(frame, by, where)
+
     # -- summary and lifecycle ----------------------------------------------------------------
     @abstractmethod
     def info(self) -> StoreInfo:

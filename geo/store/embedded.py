@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final, TypeVar
@@ -93,7 +93,12 @@ from .embedded_files import (
     write_table,
 )
 from .filters import CaseFilter
-from .read_model import empty_read_model, read_model_columns
+from .read_model import (
+    check_sum_keys,
+    empty_read_model,
+    normalize_sums,
+    read_model_columns,
+)
 
 T = TypeVar("T")
 READ_ATTEMPTS: Final = 5
@@ -606,6 +611,43 @@ class EmbeddedStore(CaseStore):
             self._commit(before, before.next(read_model=part))
         return int(output.num_rows)
 
+    def sum_read_model(
+        self,
+        by: Sequence[str],
+        *,
+        level: str,
+        start_day: dt.date | None = None,
+        end_day: dt.date | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Sum the read model in Arrow (see :meth:`CaseStore.sum_read_model`).
+
+        The filters run in the Parquet scan and the sums in ``pyarrow.Table.group_by``;
+        only the summed rows become a DataFrame.
+        """
+        check_sum_keys(by, where)
+        expression = _read_model_expression(level, start_day, end_day, None)
+        for name, values in (where or {}).items():
+            kept = pads.field(name).isin(pa.array([str(v) for v in values], type=pa.string()))
+            expression = kept if expression is None else expression & kept
+        columns = [*dict.fromkeys(by), *s.READ_MODEL_MEASURES]
+
+        def work(manifest: Manifest) -> pa.Table:
+            parts = [] if manifest.read_model is None else [manifest.read_model]
+            return self._read_parts(
+                parts, READ_MODEL_SCHEMA, columns=columns, expression=expression
+            )
+
+        table = self._read(work)
+        aggregations = [(name, "sum") for name in s.READ_MODEL_MEASURES]
+        summed = table.group_by(list(by), use_threads=False).aggregate(aggregations)
+        names = [_unsuffixed(name) for name in summed.column_names]
+        frame = summed.rename_columns(names).to_pandas(date_as_object=True)
+        if not by and frame.empty:
+            frame = pd.DataFrame({name: [0] for name in s.READ_MODEL_MEASURES})
+        frame = frame.fillna(dict.fromkeys(s.READ_MODEL_MEASURES, 0))
+        return normalize_sums(frame, by)
+
     def read_read_model(
         self,
         *,
@@ -615,21 +657,7 @@ class EmbeddedStore(CaseStore):
         sources: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Return the read model, optionally restricted (see :meth:`CaseStore.read_read_model`)."""
-        terms: list[pads.Expression] = []
-        if level is not None:
-            boundary_model.check_level(level)
-            terms.append(pads.field(s.RM_LEVEL) == level)
-        if start_day is not None:
-            terms.append(pads.field(s.RM_DAY) >= pa.scalar(start_day, type=pa.date32()))
-        if end_day is not None:
-            terms.append(pads.field(s.RM_DAY) < pa.scalar(end_day, type=pa.date32()))
-        if sources is not None:
-            terms.append(
-                pads.field(s.SOURCE).isin(pa.array([str(x) for x in sources], type=pa.string()))
-            )
-        expression = None
-        for term in terms:
-            expression = term if expression is None else expression & term
+        expression = _read_model_expression(level, start_day, end_day, sources)
 
         def work(manifest: Manifest) -> pa.Table:
             parts = [] if manifest.read_model is None else [manifest.read_model]
@@ -687,3 +715,34 @@ class EmbeddedStore(CaseStore):
     def close(self) -> None:
         """Mark the store closed (it holds no open files between calls)."""
         self._closed = True
+
+
+def _read_model_expression(
+    level: str | None,
+    start_day: dt.date | None,
+    end_day: dt.date | None,
+    sources: Sequence[str] | None,
+) -> pads.Expression | None:
+    """Return the Parquet-scan filter of a read-model read (None: everything)."""
+    terms: list[pads.Expression] = []
+    if level is not None:
+        boundary_model.check_level(level)
+        terms.append(pads.field(s.RM_LEVEL) == level)
+    if start_day is not None:
+        terms.append(pads.field(s.RM_DAY) >= pa.scalar(start_day, type=pa.date32()))
+    if end_day is not None:
+        terms.append(pads.field(s.RM_DAY) < pa.scalar(end_day, type=pa.date32()))
+    if sources is not None:
+        terms.append(
+            pads.field(s.SOURCE).isin(pa.array([str(x) for x in sources], type=pa.string()))
+        )
+    expression = None
+    for term in terms:
+        expression = term if expression is None else expression & term
+    return expression
+
+
+def _unsuffixed(name: str) -> str:
+    """Return a measure's name from pyarrow's ``<measure>_sum`` aggregate column name."""
+    base = name.removesuffix("_sum")
+    return base if name != base and base in s.READ_MODEL_MEASURES else name

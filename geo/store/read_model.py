@@ -31,11 +31,13 @@ keys are returned as ``category`` columns (see :func:`normalize_read_model`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from geo.errors import InputError
 from ingest import schema as s
 
 from .base import LOCAL_TZ
@@ -323,3 +325,80 @@ def assert_read_models_equal(left: pd.DataFrame, right: pd.DataFrame) -> None:
         np.testing.assert_allclose(
             a[name].to_numpy(), b[name].to_numpy(), rtol=1e-9, atol=1e-6, err_msg=name
         )
+
+
+def check_sum_keys(by: Sequence[str], where: Mapping[str, Sequence[str]] | None) -> None:
+    """Refuse grouping or filter columns that are not read-model keys, naming them.
+
+    Raises
+    ------
+    geo.errors.InputError
+        If ``by`` or ``where`` names a column outside :data:`ingest.schema.READ_MODEL_KEYS`.
+    """
+    unknown = [c for c in (*by, *(where or {})) if c not in s.READ_MODEL_KEYS]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        msg = f"sum_read_model takes read-model keys only, not {names}; see READ_MODEL_KEYS."
+        raise InputError(msg)
+
+
+def normalize_sums(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Return summed read-model rows with plain dtypes, sorted by ``by`` (missing last).
+
+    Keys are ``object`` (text, or :class:`datetime.date` for ``day``; None when missing),
+    seconds ``float64``, the other measures ``int64``; fresh ``RangeIndex``.
+    """
+    columns: dict[str, object] = {}
+    for name in by:
+        values = frame[name].tolist() if name in frame.columns else []
+        if name == s.RM_DAY:
+            columns[name] = pd.Series([_as_date(v) for v in values], dtype=object)
+        else:
+            columns[name] = pd.Series(
+                [None if v is None or v is pd.NA or v != v else str(v) for v in values],
+                dtype=object,
+            )
+    for name in s.READ_MODEL_MEASURES:
+        kind = "float64" if name in (s.RM_FIRST_RESPONSE_SECONDS, s.RM_CLOSE_SECONDS) else "int64"
+        measure = frame[name] if name in frame.columns else pd.Series([], dtype=kind)
+        columns[name] = pd.Series(np.asarray(measure, dtype=kind))
+    out = pd.DataFrame(columns)
+    if by and len(out):
+        order = np.lexsort([_ranked(out[name].astype(object))[0] for name in reversed(list(by))])
+        out = out.iloc[order]
+    return out.reset_index(drop=True)
+
+
+def sum_read_model_frame(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Return the read-model measures of ``frame`` summed by ``by`` (the pandas reference).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Read-model rows (:func:`compute_read_model`, ``read_read_model``).
+    by : sequence of str
+        Read-model keys to group by; missing keys form their own group. Empty: one row of
+        totals.
+    where : mapping, optional
+        Key → values kept (``isin``) before summing.
+    """
+    check_sum_keys(by, where)
+    keep = np.ones(len(frame), dtype=bool)
+    for name, values in (where or {}).items():
+        keep &= frame[name].astype(object).isin([str(v) for v in values]).to_numpy()
+    kept = frame.loc[keep, [*by, *s.READ_MODEL_MEASURES]]
+    if not by:
+        totals = kept[list(s.READ_MODEL_MEASURES)].sum().to_frame().T
+        return normalize_sums(totals, by)
+    keys = {name: kept[name].astype(object) for name in by}
+    grouped = (
+        kept[list(s.READ_MODEL_MEASURES)]
+        .groupby([keys[name] for name in by], dropna=False, sort=False)
+        .sum()
+        .reset_index()
+    )
+    return normalize_sums(grouped, by)

@@ -20,7 +20,7 @@ Writing
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import ClassVar, Final
 
@@ -52,7 +52,7 @@ from ..base import (
 from ..chain import GENESIS_HASH
 from ..embedded_arrow import arrow_to_cases
 from ..filters import CaseFilter
-from ..read_model import normalize_read_model
+from ..read_model import check_sum_keys, normalize_read_model, normalize_sums
 from . import read_model_sql
 from .connect import create_engine, describe, parse_url, redacted, unreachable
 from .copy_load import copy_into, to_arrow
@@ -394,6 +394,24 @@ class PostgisStore(CaseStore):
         with self._reading() as connection:
             rows = connection.execute(query).all()
         return normalize_read_model(pd.DataFrame(rows, columns=list(s.READ_MODEL_COLUMNS)))
+
+    def sum_read_model(
+        self,
+        by: Sequence[str],
+        *,
+        level: str,
+        start_day: dt.date | None = None,
+        end_day: dt.date | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Sum the read model in SQL (``GROUP BY``; see :meth:`CaseStore.sum_read_model`)."""
+        check_sum_keys(by, where)
+        query = read_model_sql.sum_statement(
+            by, level=level, start_day=start_day, end_day=end_day, where=where
+        )
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        return normalize_sums(pd.DataFrame(rows, columns=[*by, *s.READ_MODEL_MEASURES]), by)
 
     # -- summary -------------------------------------------------------------------------------
     def info(self) -> StoreInfo:

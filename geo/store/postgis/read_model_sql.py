@@ -13,7 +13,7 @@ caller's transaction, so readers see the old model until the new one is committe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -199,3 +199,25 @@ def read_statement(
     if sources is not None:
         query = query.where(table.c[s.SOURCE].in_(list(sources)))
     return query
+
+
+def sum_statement(
+    by: Sequence[str],
+    *,
+    level: str,
+    start_day: dt.date | None = None,
+    end_day: dt.date | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> sa.Select[Any]:
+    """Return the ``SELECT`` summing the read model's measures by ``by`` (bound values only)."""
+    table = TABLES[READ_MODEL]
+    sums = [
+        sa.cast(sa.func.coalesce(sa.func.sum(table.c[name]), 0), table.c[name].type).label(name)
+        for name in s.READ_MODEL_MEASURES
+    ]
+    query = read_statement(level=level, start_day=start_day, end_day=end_day).with_only_columns(
+        *(table.c[name] for name in by), *sums
+    )
+    for name, values in (where or {}).items():
+        query = query.where(table.c[name].in_([str(v) for v in values]))
+    return query.group_by(*(table.c[name] for name in by)) if by else query

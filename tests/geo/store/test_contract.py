@@ -26,6 +26,7 @@ from geo.store.read_model import (
     assert_read_models_equal,
     compute_read_model,
     normalize_read_model,
+    sum_read_model_frame,
 )
 from ingest import schema as s
 from tests.support.cases import random_cases
@@ -422,6 +423,41 @@ def test_info_counts_by_source_and_month(store_url: str) -> None:
 
 
 # -- read model ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("by", "where"),
+    [
+        ([s.RM_AREA_CODE], None),
+        ([s.RM_DAY], {s.CATEGORY: ["waste", "lighting"]}),
+        (
+            [s.CATEGORY, s.STATUS],
+            {s.UNIT: ["شهرداری منطقه ۳", "سازمان بوستان\u200cها"], s.KIND: ["complaint"]},
+        ),
+        ([], {s.CHANNEL: ["web"]}),
+        ([s.RM_AREA_CODE], {s.CATEGORY: ["no-such-category"]}),
+    ],
+)
+def test_summed_read_model_equals_the_pandas_reference(
+    store_url: str, by: list[str], where: dict[str, list[str]] | None
+) -> None:
+    window = {"start_day": dt.date(2023, 2, 1), "end_day": dt.date(2023, 7, 1)}
+    with open_store(store_url) as store:
+        store.upsert_cases(random_cases(600, seed=15))
+        store.upsert_cases(persian_cases())
+        store.refresh_read_model()
+        model = store.read_read_model(level=s.LEVEL_NEIGHBORHOOD, **window)
+        got = store.sum_read_model(by, level=s.LEVEL_NEIGHBORHOOD, where=where, **window)
+    want = sum_read_model_frame(model, by, where)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    assert got[s.RM_CASES].sum() == (want[s.RM_CASES].sum() if where else model[s.RM_CASES].sum())
+    if not by:
+        assert len(got) == 1
+
+
+def test_summing_by_a_column_that_is_no_key_is_refused(store_url: str) -> None:
+    with open_store(store_url) as store, pytest.raises(InputError, match="description"):
+        store.sum_read_model([s.DESCRIPTION], level=s.LEVEL_REGION)
+
+
 def test_read_model_equals_the_pandas_reference(store_url: str) -> None:
     synthetic, persian = random_cases(800, seed=14), persian_cases()
     with open_store(store_url) as store:
