@@ -51,7 +51,17 @@ CATEGORICAL_COLUMNS: Final = (
     DISTRICT_CODE,
     REGION_CODE,
 )
-STRING_COLUMNS: Final = (CASE_ID, SOURCE, DESCRIPTION, CITIZEN_KEY, ADDRESS, DUPLICATE_OF)
+#: The source's own status text, kept beside the mapped ``status`` (stored, never mapped).
+STATUS_RAW: Final = "status_raw"
+STRING_COLUMNS: Final = (
+    CASE_ID,
+    SOURCE,
+    DESCRIPTION,
+    CITIZEN_KEY,
+    ADDRESS,
+    DUPLICATE_OF,
+    STATUS_RAW,
+)
 FLOAT_COLUMNS: Final = (LON, LAT)
 
 #: Columns of the canonical case table, in storage order.
@@ -70,6 +80,7 @@ CASE_COLUMNS: Final = (
     CLOSED_AT,
     DUE_AT,
     STATUS,
+    STATUS_RAW,
     CITIZEN_FEEDBACK,
     SATISFACTION,
     REOPEN_COUNT,
@@ -87,8 +98,6 @@ CASE_COLUMNS: Final = (
 CASE_KEY: Final = (SOURCE, CASE_ID)
 #: Columns that must be present and non-null in every stored case.
 REQUIRED_CASE_COLUMNS: Final = (CASE_ID, SOURCE, KIND, CREATED_AT, STATUS)
-#: The source's own status text, kept beside the mapped ``status`` by the readers.
-STATUS_RAW: Final = "status_raw"
 
 # --- vocabularies ---------------------------------------------------------------------------
 CHANNELS: Final = ("phone", "web", "app", "sms", "social", "in_person", "unknown")

@@ -364,7 +364,7 @@ VOCABULARIES: Final[Mapping[str, tuple[str, ...]]] = {
 }
 TIMESTAMP_DTYPE: Final = pd.DatetimeTZDtype("ns", "UTC")
 #: Columns of a reader's case frame: the canonical ones, then the source's own status text.
-READER_CASE_COLUMNS: Final = (*s.CASE_COLUMNS, s.STATUS_RAW)
+READER_CASE_COLUMNS: Final = s.CASE_COLUMNS
 
 
 def _object(values: object, n: int) -> np.ndarray:

@@ -76,6 +76,7 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(s.CLOSED_AT, TimestampTZ)
     due_at: Mapped[dt.datetime | None] = mapped_column(s.DUE_AT, TimestampTZ)
     status: Mapped[str] = mapped_column(s.STATUS, Text, nullable=False)
+    status_raw: Mapped[str | None] = mapped_column(s.STATUS_RAW, Text)
     citizen_feedback: Mapped[str | None] = mapped_column(s.CITIZEN_FEEDBACK, Text)
     satisfaction: Mapped[int | None] = mapped_column(s.SATISFACTION, sa.SmallInteger)
     reopen_count: Mapped[int | None] = mapped_column(s.REOPEN_COUNT, sa.SmallInteger)

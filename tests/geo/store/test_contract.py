@@ -528,3 +528,16 @@ def test_data_version_moves_with_runs_and_refreshes_only(store_url: str) -> None
         store.write_run(batch("v-2"))  # same cases again: a new run all the same
         after_second = store.data_version()
     assert len({empty, after_run, after_refresh, after_second}) == 4
+
+
+def test_the_source_status_text_is_kept_beside_the_mapped_status(store_url: str) -> None:
+    cases = random_cases(6, seed=32)
+    cases[s.STATUS_RAW] = ["open", "Closed", "در دست اقدام", None, "acknowledged", "open"]
+    with open_store(store_url) as store:
+        store.upsert_cases(cases)
+        back = store.read_cases(columns=[s.STATUS, s.STATUS_RAW], geometry=False)
+        again = store.upsert_cases(cases)
+    got = dict(zip(back[s.CASE_ID], back[s.STATUS_RAW], strict=True))
+    want = dict(zip(cases[s.CASE_ID], cases[s.STATUS_RAW], strict=True))
+    assert got == want
+    assert again.unchanged == len(cases)
