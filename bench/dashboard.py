@@ -379,8 +379,8 @@ def simulated_user(
 def prime(client: DashClient, app: App, cases: list[dict[str, Any]]) -> dict[str, Any]:
     """Load every load-test page, call its callback once per scenario; return time, errors.
 
-    The app's cache entries expire (``AppSettings.cache_timeout_s``), so this runs just
-    before the load test: its users then find the cache as a server in steady use has it.
+    Its users then find the cache as a server in steady use has it (entries are keyed on
+    the store's data version and do not expire by default, ``AppSettings.cache_timeout_s``).
     A failed callback is recorded (the load test will meet it too), not raised.
     """
     started = time.perf_counter()

@@ -33,7 +33,9 @@ def create_app(settings: AppSettings | None = None) -> dash.Dash:
     -------
     dash.Dash
         A multi-page app (``use_pages=True``) whose CSS, fonts and scripts are all served
-        locally (no CDN). Its Flask server is ``app.server``.
+        locally (no CDN). Its Flask server is ``app.server``. With
+        ``settings.warm_on_start`` the default views' data is computed in a background
+        thread (``app.server.extensions["t137_warming"]``).
     """
     chosen = settings if settings is not None else AppSettings.from_env()
     server = flask.Flask(__name__)
@@ -66,4 +68,6 @@ def create_app(settings: AppSettings | None = None) -> dash.Dash:
     )
     app.layout = shell()
     callbacks.register(app)
+    if chosen.warm_on_start:
+        server.extensions[data.WARMING] = data.start_warming(server)
     return app

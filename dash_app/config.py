@@ -31,8 +31,10 @@ class AppSettings:
         ``RedisCache`` in production).
     cache_dir : str, optional
         Folder of ``FileSystemCache``.
-    cache_timeout_s : int, default 300
-        How long cached results live, in seconds.
+    cache_timeout_s : int, default 0
+        How long cached results live, in seconds; 0 keeps them until the cache's size
+        bound evicts them. Every key holds the store's version, so entries never go
+        stale: a timeout only forces recomputations.
     store_check_s : int, default 2
         How often the store's last ingest run is read, in seconds: it is part of every
         cache key, so a new ingest run shows after at most this delay. 0 reads it on every
@@ -54,6 +56,10 @@ class AppSettings:
         Rows per page of the cases list (paginated on the server).
     export_max_rows : int, default 1_000_000
         Most case rows a CSV or Excel download holds (an Excel sheet holds 1,048,576).
+    warm_on_start : bool, default False
+        Compute the default views' data in a background thread when the app is built
+        (:func:`dash_app.data.start_warming`), so the first visitors do not wait for cold
+        reads. Off by default (tests and short-lived apps).
     """
 
     store_url: str
@@ -61,7 +67,7 @@ class AppSettings:
     k_anonymity: int = 5
     cache_type: str = "SimpleCache"
     cache_dir: str | None = None
-    cache_timeout_s: int = 300
+    cache_timeout_s: int = 0
     store_check_s: int = 2
     simplify_tolerance_m: float = 25.0
     min_volume: int = 30
@@ -71,6 +77,7 @@ class AppSettings:
     secure_cookies: bool = False
     cases_page_size: int = 50
     export_max_rows: int = 1_000_000
+    warm_on_start: bool = False
 
     def __post_init__(self) -> None:
         if self.k_anonymity < 1:

@@ -6,9 +6,18 @@ and caches every result with flask-caching under a key made of the method name a
 hashable arguments (:class:`dash_app.state.Filters` is a frozen dataclass). Cached frames are
 copies (the cache pickles them), so callers cannot change shared state.
 
+Only small results are cached (sums by area, month or category, tables, figures), never the
+multi-million-row read model: pickling it would cost more than the views made from it. A
+request that needs several views of the same filters (the overview) reads the read model
+once, kept in ``flask.g`` for that request only. Entries do not expire by default
+(``AppSettings.cache_timeout_s`` = 0): their keys change with the store's version, and the
+cache's size bound evicts old ones. Caching is single-flight: concurrent requests for the
+same missing entry wait for the first one to compute it
+(:class:`dash_app.singleflight.KeyedLocks`).
+
 Every cache key also holds the store's version (:meth:`DataService.store_version`, read at
 most every ``AppSettings.store_check_s`` seconds), so a new ingest run shows on the next
-request after that delay instead of after the cache timeout. The version
+request after that delay. The version
 (:meth:`geo.store.CaseStore.data_version`) changes with each ingest run and again with the
 read-model refresh that follows it, so a request made between the two cannot keep the old
 read model under the new version.
@@ -21,8 +30,7 @@ are tested here, and the read model of those cases is computed
 Views that read cases rather than the read model (the Kaplan–Meier median, per-area
 medians for rankings, quality flags, map overlays, the case list and its exports, the
 subcategory list) read only the columns they need with the filters pushed down, and one at
-a time per process: a cold read of millions of cases costs seconds and gigabytes, and
-concurrent requests for the same view wait for the first one's cached result.
+a time per process: a cold read of millions of cases costs seconds and gigabytes.
 
 Roles are enforced here, before any cache lookup: manager aggregates need a staff viewer
 (:func:`dash_app.auth.current_viewer`), and a region manager's case list is always
@@ -55,9 +63,12 @@ from ingest import schema as s
 
 from . import auth, derive, i18n, metrics, state
 from .config import AppSettings
+from .singleflight import KeyedLocks
 from .state import Filters
 
 EXTENSION: Final = "t137_data"
+#: ``server.extensions`` key of the cache-warming thread (:func:`start_warming`).
+WARMING: Final = "t137_warming"
 #: Columns of :meth:`DataService.areas`.
 AREA_COLUMNS: Final = (s.CODE, s.NAME_FA, s.NAME_EN, s.PARENT_CODE, s.POPULATION)
 #: Columns a public-page table may hold: area names and aggregate figures, nothing else.
@@ -122,6 +133,7 @@ RANK_METRICS: Final = {
 CASE_RANK_KPIS: Final = frozenset({"close_median", "satisfaction"})
 TEHRAN: Final = "Asia/Tehran"
 _REQUEST_VERSION: Final = "t137_store_version"
+_REQUEST_READ_MODEL: Final = "t137_read_model"
 T = TypeVar("T")
 
 
@@ -176,34 +188,40 @@ class DataService:
     def __init__(self, settings: AppSettings, cache: Cache) -> None:
         self.settings = settings
         self.cache = cache
+        # Single flight: one lock per missing cache entry, so concurrent requests for the
+        # same view compute it once and the others wait for its cached result.
+        self._computing = KeyedLocks()
         # One case read at a time per process: a cold read of millions of cases takes
-        # seconds and gigabytes, and concurrent requests for the same view wait for the
-        # first one's cached result instead of reading again (no stampede).
+        # seconds and gigabytes (different views' reads wait for each other).
         self._case_reads = threading.RLock()
 
-    def _cached(
-        self,
-        name: str,
-        args: tuple[object, ...],
-        compute: Callable[[], T],
-        *,
-        reads_cases: bool = False,
-    ) -> T:
+    def _cached(self, name: str, args: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """Return ``compute()`` cached under the store version, ``name`` and ``args``.
+
+        Single-flight: while one thread computes a missing entry, the others asking for
+        the same key wait for it and then read it from the cache.
+        """
         key = f"t137:{self.store_version()}:{name}:{args!r}"
         hit = self.cache.get(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
-        if not reads_cases:
-            value = compute()
-            self.cache.set(key, value)
-            return value
-        with self._case_reads:
+        with self._computing.hold(key):
             hit = self.cache.get(key)
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
             value = compute()
             self.cache.set(key, value)
             return value
+
+    def staff_view(self, name: str, args: tuple[object, ...], build: Callable[[], T]) -> T:
+        """Return ``build()`` cached like the data (by store version, ``name`` and ``args``).
+
+        For finished views made only from this service's staff aggregates (a map figure
+        as a dict): the viewer is checked before the cache is looked up (staff only).
+        ``args`` must hold everything the view depends on.
+        """
+        self.require_staff()
+        return self._cached(f"view:{name}", args, build)
 
     def store_version(self) -> str:
         """Return a token of the store's content (:meth:`geo.store.CaseStore.data_version`).
@@ -247,9 +265,12 @@ class DataService:
         return viewer
 
     def read_model(self, filters: Filters) -> pd.DataFrame:
-        """Return the read-model rows at ``filters.level`` that pass every filter (staff)."""
+        """Return the read-model rows at ``filters.level`` that pass every filter (staff).
+
+        A copy: the views of the same request share the frame this is copied from.
+        """
         self.require_staff()
-        return self._read_model(filters)
+        return self._read_model(filters).copy()
 
     def area_table(self, filters: Filters) -> pd.DataFrame:
         """Return one row per area of ``filters.level``: names, population, sums and KPIs.
@@ -291,9 +312,11 @@ class DataService:
     def subcategories(self) -> dict[str, tuple[str, ...]]:
         """Return the subcategories seen under each category, sorted (staff only)."""
         self.require_staff()
+        return self._subcategories()
 
+    def _subcategories(self) -> dict[str, tuple[str, ...]]:
         def compute() -> dict[str, tuple[str, ...]]:
-            with open_store(self.settings.store_url) as store:
+            with self._case_reads, open_store(self.settings.store_url) as store:
                 cases = store.read_cases(columns=[s.CATEGORY, s.SUBCATEGORY])
             pairs = pd.DataFrame(
                 {
@@ -307,7 +330,7 @@ class DataService:
                 for category, group in pairs.groupby(s.CATEGORY, sort=True)
             }
 
-        return self._cached("subcategories", (), compute, reads_cases=True)
+        return self._cached("subcategories", (), compute)
 
     def close_median(self, filters: Filters) -> derive.Median:
         """Return the Kaplan–Meier median time to close of the cases of ``filters`` (staff).
@@ -321,7 +344,7 @@ class DataService:
             cases = self._read_cases(filters, (s.CREATED_AT, s.CLOSED_AT))
             return derive.close_median(cases)
 
-        return self._cached("close_median", (filters,), compute, reads_cases=True)
+        return self._cached("close_median", (filters,), compute)
 
     def area_case_stats(self, filters: Filters) -> pd.DataFrame:
         """Return per-area KM close medians and satisfaction spread at ``filters.level`` (staff).
@@ -337,7 +360,7 @@ class DataService:
             columns = (s.CREATED_AT, s.CLOSED_AT, s.SATISFACTION, code)
             return derive.area_case_stats(self._read_cases(filters, columns), code)
 
-        return self._cached("area_case_stats", (filters,), compute, reads_cases=True)
+        return self._cached("area_case_stats", (filters,), compute)
 
     def ranking(self, filters: Filters, kpi: str) -> pd.DataFrame:
         """Return :func:`analytics.rank_areas` of ``kpi`` over the areas of ``filters.level``.
@@ -398,9 +421,7 @@ class DataService:
             known = events.loc[events[s.CASE_ID].isin(cases[s.CASE_ID])] if len(events) else None
             return quality_flags(cases, known if known is not None and len(known) else None)
 
-        return self._cached(
-            "quality", (replace(filters, level=s.LEVEL_REGION),), compute, reads_cases=True
-        )
+        return self._cached("quality", (replace(filters, level=s.LEVEL_REGION),), compute)
 
     def overlay(self, filters: Filters, kind: str) -> pd.DataFrame:
         """Return map overlay markers of ``kind`` for ``filters`` (staff only).
@@ -438,9 +459,7 @@ class DataService:
                 linked = find_duplicates(cases)
             return derive.duplicate_points(cases, linked, MIN_DUPLICATE_GROUP)
 
-        return self._cached(
-            "overlay", (replace(filters, level=s.LEVEL_REGION), kind), compute, reads_cases=True
-        )
+        return self._cached("overlay", (replace(filters, level=s.LEVEL_REGION), kind), compute)
 
     def hotspots(self, filters: Filters) -> pd.DataFrame | None:
         """Return Getis-Ord Gi* classes of neighborhood case counts (staff only).
@@ -472,6 +491,25 @@ class DataService:
             return out[[s.CODE, s.NAME_FA, s.NAME_EN, "n_cases", "z", "q", "hotspot"]]
 
         return self._cached("hotspots", (hood,), compute)
+
+    def warm(self) -> None:
+        """Compute the data of the default views into the cache (nothing is returned).
+
+        The map layers and areas of every level, the filter choices and subcategories, and
+        the overview, map and trends data of the default filters (all areas, all time). A
+        cold default view costs seconds on millions of cases; warmed once, it is served
+        from the cache until the store changes.
+        """
+        for level in self.levels():
+            self.areas(level)
+            self.map_layer(level)
+        self._choices()
+        default = Filters()
+        self._area_table(default)
+        self._totals(default)
+        self._monthly(default)
+        self._by_category(default)
+        self._subcategories()
 
     def level_of(self, code: str) -> str | None:
         """Return the boundary level of an area code (coarsest first), or None if unknown."""
@@ -556,7 +594,7 @@ class DataService:
         tested = [s.CHANNEL] if filters.channels else []
         tested += [s.SUBCATEGORY] if filters.subcategories else []
         wanted = list(dict.fromkeys([*columns, *tested, s.LON, s.LAT]))
-        with open_store(self.settings.store_url) as store:
+        with self._case_reads, open_store(self.settings.store_url) as store:
             cases = store.read_cases(
                 self._case_filter(filters, areas), columns=wanted, geometry=False
             )
@@ -579,7 +617,7 @@ class DataService:
                 [s.CREATED_AT, s.CASE_ID], ascending=[False, True], kind="stable"
             ).reset_index(drop=True)
 
-        return self._cached("case_list", (filters, areas), compute, reads_cases=True)
+        return self._cached("case_list", (filters, areas), compute)
 
     # -- raw reads --------------------------------------------------------------------------
     def _raw_read_model(
@@ -589,22 +627,34 @@ class DataService:
             return store.read_read_model(level=level, start_day=start, end_day=stop)
 
     def _read_model(self, filters: Filters) -> pd.DataFrame:
-        """Return the read-model rows at ``filters.level`` that pass every filter."""
+        """Return the read-model rows at ``filters.level`` that pass every filter.
 
-        def compute() -> pd.DataFrame:
-            if filters.subcategories:
-                cases = self._read_cases(filters, READ_MODEL_INPUTS)
-                frame = compute_read_model(cases)
-                frame = frame.loc[(frame[s.RM_LEVEL] == filters.level).to_numpy()]
-            else:
-                frame = self._raw_read_model(filters.level, filters.start, filters.stop)
-            for column, values in filters.sets().items():
-                frame = frame.loc[frame[column].astype(object).isin(values).to_numpy()]
-            return frame.reset_index(drop=True)
-
-        return self._cached(
-            "read_model", (filters,), compute, reads_cases=bool(filters.subcategories)
-        )
+        Not cached (millions of rows): the views made from it are. Kept in ``flask.g`` for
+        the rest of the request, so a callback that makes several views of the same
+        filters reads it once. The frame is shared within the request: do not change it.
+        """
+        memo = flask.g if flask.has_app_context() else None
+        key = (self.store_version(), filters)
+        if memo is not None:
+            kept = memo.get(_REQUEST_READ_MODEL)
+            if isinstance(kept, tuple) and kept[0] == key:
+                return kept[1]  # type: ignore[no-any-return]
+        if filters.subcategories:
+            cases = self._read_cases(filters, READ_MODEL_INPUTS)
+            frame = compute_read_model(cases)
+            frame = frame.loc[(frame[s.RM_LEVEL] == filters.level).to_numpy()]
+        else:
+            frame = self._raw_read_model(filters.level, filters.start, filters.stop)
+        keep = np.ones(len(frame), dtype=bool)
+        for column, values in filters.sets().items():
+            # on the categorical column itself: compares codes, not millions of strings
+            keep &= frame[column].isin(values).to_numpy()
+        if not keep.all():
+            frame = frame.loc[keep]
+        frame = frame.reset_index(drop=True)
+        if memo is not None:
+            setattr(memo, _REQUEST_READ_MODEL, (key, frame))
+        return frame
 
     def areas(self, level: str) -> pd.DataFrame:
         """Return the areas of ``level``: code, Persian and English names, parent, population."""
@@ -665,29 +715,57 @@ class DataService:
     # -- filter options -----------------------------------------------------------------------
     def _months(self) -> tuple[dt.date, ...]:
         """Return the first days of the Jalali months that hold cases, oldest first."""
-
-        def compute() -> tuple[dt.date, ...]:
-            level = self.levels()[0] if self.levels() else s.LEVEL_REGION
-            frame = self._raw_read_model(level, None, None)
-            days = {d for d in frame[s.RM_DAY].tolist() if d is not None}
-            return tuple(sorted({i18n.jalali_month_start(d) for d in days}))
-
-        return self._cached("months", (), compute)
+        months = self._choices()[MONTH]
+        return tuple(dt.date.fromisoformat(m) for m in months)
 
     def _options(self) -> dict[str, tuple[str, ...]]:
         """Return the values seen of category, kind, channel and unit, sorted."""
+        choices = self._choices()
+        return {column: choices[column] for column in (s.CATEGORY, s.KIND, s.CHANNEL, s.UNIT)}
+
+    def _choices(self) -> dict[str, tuple[str, ...]]:
+        """Return the filter choices: months (ISO first days) and the values of each set.
+
+        One read of the coarsest level's read model for both :meth:`months` and
+        :meth:`options`.
+        """
 
         def compute() -> dict[str, tuple[str, ...]]:
             level = self.levels()[0] if self.levels() else s.LEVEL_REGION
             frame = self._raw_read_model(level, None, None)
-            return {
-                column: tuple(sorted(str(v) for v in frame[column].dropna().unique()))
-                for column in (s.CATEGORY, s.KIND, s.CHANNEL, s.UNIT)
-            }
+            days = pd.unique(frame[s.RM_DAY].dropna().to_numpy())
+            months = sorted({i18n.jalali_month_start(d) for d in days})
+            out = {MONTH: tuple(m.isoformat() for m in months)}
+            for column in (s.CATEGORY, s.KIND, s.CHANNEL, s.UNIT):
+                seen = frame[column].dropna().unique()
+                out[column] = tuple(sorted(str(v) for v in seen))
+            return out
 
-        return self._cached("options", (), compute)
+        return self._cached("choices", (), compute)
 
     # -- aggregates ------------------------------------------------------------------------------
+    def _sums(self, filters: Filters, by: list[str]) -> pd.DataFrame:
+        """Return the read-model measures passing ``filters`` summed by ``by`` (keys present).
+
+        Without a subcategory filter the store filters and sums
+        (:meth:`geo.store.CaseStore.sum_read_model`): a few hundred rows come back instead
+        of millions. With one, the read model of the matching cases is summed here. Groups
+        with a missing key are left out, as :func:`dash_app.metrics.sum_measures` does.
+        """
+        if filters.subcategories:
+            return metrics.sum_measures(self._read_model(filters), by)
+        with open_store(self.settings.store_url) as store:
+            sums = store.sum_read_model(
+                by,
+                level=filters.level,
+                start_day=filters.start,
+                end_day=filters.stop,
+                where=filters.sets(),
+            )
+        if by:
+            sums = sums.loc[sums[by].notna().all(axis=1).to_numpy()].reset_index(drop=True)
+        return sums
+
     def _area_table(self, filters: Filters) -> pd.DataFrame:
         """Return one row per area of ``filters.level``: names, population, sums and KPIs.
 
@@ -695,7 +773,7 @@ class DataService:
         """
 
         def compute() -> pd.DataFrame:
-            sums = metrics.sum_measures(self._read_model(filters), [s.RM_AREA_CODE])
+            sums = self._sums(filters, [s.RM_AREA_CODE])
             sums[s.RM_AREA_CODE] = sums[s.RM_AREA_CODE].astype(str)
             areas = self.areas(filters.level)
             table = areas.merge(sums, how="left", left_on=s.CODE, right_on=s.RM_AREA_CODE)
@@ -712,7 +790,7 @@ class DataService:
         """Return the city-wide sums and KPIs of ``filters`` (one row as a Series)."""
 
         def compute() -> pd.Series:
-            sums = metrics.sum_measures(self._read_model(filters), [])
+            sums = self._sums(filters, [])
             return metrics.add_kpis(sums).iloc[0]
 
         return self._cached("totals", (filters,), compute)
@@ -724,11 +802,19 @@ class DataService:
         """
 
         def compute() -> pd.DataFrame:
-            frame = self._read_model(filters)
-            starts = {d: i18n.jalali_month_start(d) for d in set(frame[s.RM_DAY].dropna())}
-            frame = frame.assign(**{MONTH: frame[s.RM_DAY].map(starts)})
+            frame = self._sums(filters, [s.RM_DAY] if by is None else [s.RM_DAY, by])
+            # a few thousand distinct days: map those to months, not every row
+            codes, days = pd.factorize(frame[s.RM_DAY], use_na_sentinel=True)
+            starts = [i18n.jalali_month_start(d) for d in days]
+            months = sorted(set(starts))
+            position = {m: i for i, m in enumerate(months)}
+            of_day = np.array([position[m] for m in starts] + [-1], dtype=np.int64)
+            frame = frame.assign(**{MONTH: of_day[codes]})
             keys = [MONTH] if by is None else [MONTH, by]
-            return metrics.add_kpis(metrics.sum_measures(frame, keys))
+            sums = metrics.sum_measures(frame, keys)
+            sums = sums.loc[(sums[MONTH] >= 0).to_numpy()].reset_index(drop=True)
+            sums[MONTH] = np.array(months, dtype=object)[sums[MONTH].to_numpy()]
+            return metrics.add_kpis(sums)
 
         return self._cached("monthly", (filters, by), compute)
 
@@ -736,7 +822,7 @@ class DataService:
         """Return sums and KPIs per category, most cases first."""
 
         def compute() -> pd.DataFrame:
-            sums = metrics.sum_measures(self._read_model(filters), [s.CATEGORY])
+            sums = self._sums(filters, [s.CATEGORY])
             sums[s.CATEGORY] = sums[s.CATEGORY].astype(str)
             table = metrics.add_kpis(sums)
             return table.sort_values("volume", ascending=False, kind="stable").reset_index(
@@ -782,6 +868,26 @@ def make_cache(settings: AppSettings, server: flask.Flask) -> Cache:
     cache = Cache(config=config)
     cache.init_app(server)
     return cache
+
+
+def start_warming(server: flask.Flask) -> threading.Thread:
+    """Start :meth:`DataService.warm` of ``server``'s service in a daemon thread.
+
+    A failure is logged (``server.logger``) and leaves the cache cold; requests do not
+    wait for the warming, and those that ask for an entry it is computing wait for it
+    (single flight) instead of computing it again.
+    """
+
+    def run() -> None:
+        with server.app_context():
+            try:
+                service(server).warm()
+            except Exception:
+                server.logger.exception("warming the dashboard cache failed")
+
+    thread = threading.Thread(target=run, name="t137-cache-warming", daemon=True)
+    thread.start()
+    return thread
 
 
 def service(app: flask.Flask | None = None) -> DataService:

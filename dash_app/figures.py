@@ -1,6 +1,6 @@
 """Plotly figures built from the frames of :mod:`dash_app.data` (pure functions).
 
-Maps use ``px.choropleth_map`` on a blank ``white-bg`` base, so they render with no
+Maps are ``go.Choroplethmap`` traces on a blank ``white-bg`` base, so they render with no
 internet; raster tiles are drawn under the polygons only when a tile URL is configured.
 """
 
@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Final
+from typing import Any, Final
 
 import mapclassify
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from ingest import schema as s
 
-from . import i18n
+from . import i18n, metrics
 from .data import MONTH, MapLayer
 from .i18n import Lang
 
@@ -26,6 +25,8 @@ from .i18n import Lang
 CLASS_COLOURS: Final = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA_COLOUR: Final = "#d9d9d9"
 MAX_CLASSES: Final = len(CLASS_COLOURS)
+#: Most groups (areas or categories) a trend by group draws, besides the whole city.
+TREND_TOP: Final = 10
 #: Decimals shown for each KPI.
 DECIMALS: Final = {
     "volume": 0,
@@ -108,6 +109,76 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+def _features_by_code(layer: MapLayer) -> dict[str, dict[str, Any]]:
+    return {str(f["id"]): f for f in layer.geojson["features"]}
+
+
+def classed_map(
+    frame: pd.DataFrame,
+    layer: MapLayer,
+    colours: dict[str, str],
+    hovertemplate: str,
+    *,
+    opacity: float,
+) -> go.Figure:
+    """Return one ``Choroplethmap`` trace per class, each with only its own polygons.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per area: ``code``, ``name`` (hover title), ``class`` (a key of
+        ``colours``) and the two hover columns ``c0`` and ``c1`` (``customdata``).
+    layer : MapLayer
+        The polygons; areas without a polygon are left out.
+    colours : dict of str to str
+        Class label -> colour, in legend order; classes with no area get no trace.
+    hovertemplate : str
+        The hover template of every trace.
+    opacity : float
+        Fill opacity of the polygons.
+
+    Notes
+    -----
+    Each trace carries the GeoJSON of its own areas only, so the figure holds every
+    polygon once (``plotly.express`` copies the whole layer into each class trace).
+    """
+    features = _features_by_code(layer)
+    traces = []
+    for label, colour in colours.items():
+        part = frame.loc[(frame["class"] == label).to_numpy()]
+        part = part.loc[part[s.CODE].isin(list(features)).to_numpy()]
+        if part.empty:
+            continue
+        codes = part[s.CODE].tolist()
+        traces.append(
+            go.Choroplethmap(
+                geojson={"type": "FeatureCollection", "features": [features[c] for c in codes]},
+                locations=codes,
+                z=np.ones(len(codes)),
+                colorscale=[[0.0, colour], [1.0, colour]],
+                showscale=False,
+                name=label,
+                legendgroup=label,
+                showlegend=True,
+                hovertext=part["name"].tolist(),
+                customdata=np.column_stack([part["c0"].to_numpy(), part["c1"].to_numpy()]),
+                hovertemplate=hovertemplate,
+                marker={"opacity": opacity, "line": {"width": 0.6, "color": "#555555"}},
+            )
+        )
+    fig = go.Figure(data=traces)
+    fig.update_layout(
+        map={
+            "center": {"lon": layer.center[0], "lat": layer.center[1]},
+            "zoom": _zoom(layer.span_deg),
+            "style": "white-bg",
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        font_family=FONT,
+    )
+    return fig
+
+
 def choropleth(
     table: pd.DataFrame,
     layer: MapLayer | None,
@@ -118,6 +189,9 @@ def choropleth(
     missing_key: str = "no_data",
 ) -> go.Figure:
     """Return a classed choropleth of ``kpi`` by area on a blank base (no tiles by default).
+
+    One trace per class (the legend), each holding only its own areas' polygons; areas
+    with no value form a grey class of their own, drawn only when there are any.
 
     Parameters
     ----------
@@ -147,45 +221,23 @@ def choropleth(
             s.CODE: table[s.CODE].astype(str),
             "name": area_name(table, lang),
             "class": [legend[c] if c >= 0 else legend[-1] for c in classes],
-            "shown": [i18n.number(v, lang, DECIMALS[kpi]) for v in table[kpi].astype("float64")],
-            "cases": [i18n.number(float(v), lang) for v in table["volume"]],
+            "c0": [i18n.number(v, lang, DECIMALS[kpi]) for v in table[kpi].astype("float64")],
+            "c1": [i18n.number(float(v), lang) for v in table["volume"]],
         }
     )
     colours = dict(zip(legend[:-1], CLASS_COLOURS, strict=False))
     colours[legend[-1]] = NO_DATA_COLOUR
-    fig = px.choropleth_map(
-        frame,
-        geojson=layer.geojson,
-        locations=s.CODE,
-        color="class",
-        color_discrete_map=colours,
-        category_orders={"class": legend},
-        hover_name="name",
-        custom_data=["shown", "cases"],
-        center={"lon": layer.center[0], "lat": layer.center[1]},
-        zoom=_zoom(layer.span_deg),
-        map_style="white-bg",
-        opacity=0.8,
-    )
     cases_label = i18n.t("kpi_volume", lang)
-    fig.update_traces(
-        hovertemplate=(
-            f"<b>%{{hovertext}}</b><br>{label}: %{{customdata[0]}}<br>"
-            f"{cases_label}: %{{customdata[1]}}<extra></extra>"
-        ),
-        marker_line_width=0.6,
-        marker_line_color="#555555",
+    hover = (
+        f"<b>%{{hovertext}}</b><br>{label}: %{{customdata[0]}}<br>"
+        f"{cases_label}: %{{customdata[1]}}<extra></extra>"
     )
+    fig = classed_map(frame, layer, colours, hover, opacity=0.8)
     if tiles_url:
         fig.update_layout(
             map_layers=[{"below": "traces", "sourcetype": "raster", "source": [tiles_url]}]
         )
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        legend={**MAP_LEGEND, "title": {"text": label}},
-        font_family=FONT,
-        uirevision=kpi,
-    )
+    fig.update_layout(legend={**MAP_LEGEND, "title": {"text": label}}, uirevision=kpi)
     return fig
 
 
@@ -229,40 +281,20 @@ def hotspot_map(hotspots: pd.DataFrame | None, layer: MapLayer | None, lang: Lan
     labels = {key: i18n.t(key, lang) for key in HOTSPOT_COLOURS}
     frame = pd.DataFrame(
         {
-            s.CODE: hotspots[s.CODE],
+            s.CODE: hotspots[s.CODE].astype(str),
             "name": area_name(hotspots, lang),
             "class": hotspots["hotspot"].map(labels),
-            "z": [i18n.number(float(v), lang, 2) for v in hotspots["z"]],
-            "cases": [i18n.number(float(v), lang) for v in hotspots["n_cases"]],
+            "c0": [i18n.number(float(v), lang, 2) for v in hotspots["z"]],
+            "c1": [i18n.number(float(v), lang) for v in hotspots["n_cases"]],
         }
     )
-    fig = px.choropleth_map(
-        frame,
-        geojson=layer.geojson,
-        locations=s.CODE,
-        color="class",
-        color_discrete_map={labels[k]: c for k, c in HOTSPOT_COLOURS.items()},
-        category_orders={"class": [labels[k] for k in HOTSPOT_COLOURS]},
-        hover_name="name",
-        custom_data=["z", "cases"],
-        center={"lon": layer.center[0], "lat": layer.center[1]},
-        zoom=_zoom(layer.span_deg),
-        map_style="white-bg",
-        opacity=0.85,
+    hover = (
+        f"<b>%{{hovertext}}</b><br>{i18n.t('gi_z', lang)}: %{{customdata[0]}}<br>"
+        f"{i18n.t('kpi_volume', lang)}: %{{customdata[1]}}<extra></extra>"
     )
-    fig.update_traces(
-        hovertemplate=(
-            f"<b>%{{hovertext}}</b><br>{i18n.t('gi_z', lang)}: %{{customdata[0]}}<br>"
-            f"{i18n.t('kpi_volume', lang)}: %{{customdata[1]}}<extra></extra>"
-        ),
-        marker_line_width=0.6,
-        marker_line_color="#555555",
-    )
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        legend={**MAP_LEGEND, "title": {"text": i18n.t("status", lang)}},
-        font_family=FONT,
-    )
+    colours = {labels[k]: c for k, c in HOTSPOT_COLOURS.items()}
+    fig = classed_map(frame, layer, colours, hover, opacity=0.85)
+    fig.update_layout(legend={**MAP_LEGEND, "title": {"text": i18n.t("status", lang)}})
     return fig
 
 
@@ -303,23 +335,61 @@ def top_categories(by_category: pd.DataFrame, lang: Lang, top: int = 10) -> go.F
     return fig
 
 
-def kpi_trend(monthly: pd.DataFrame, kpi: str, lang: Lang, by: str | None = None) -> go.Figure:
-    """Return a line per group (or one line) of ``kpi`` by Jalali month."""
+def kpi_trend(
+    monthly: pd.DataFrame, kpi: str, lang: Lang, by: str | None = None, top: int = TREND_TOP
+) -> go.Figure:
+    """Return a line of ``kpi`` by Jalali month: one, or one per group and the whole city.
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        :meth:`dash_app.data.DataService.monthly` output (sums and KPIs per month, and
+        per group when ``by`` is given).
+    kpi : str
+        A KPI column of ``monthly``.
+    lang : {"fa", "en"}
+        Language of the labels.
+    by : str, optional
+        The group column (``category`` or ``area_code``).
+    top : int, default :data:`TREND_TOP`
+        With ``by``, only the ``top`` groups with the most cases over the whole window are
+        drawn (a chart of hundreds of lines is unreadable and slow), plus one line of the
+        whole city computed from the sums of every group; the title says so when groups
+        were left out.
+    """
     if monthly.empty:
         return empty_figure(i18n.t("no_data", lang))
-    fig = go.Figure()
-    groups = [(None, monthly)] if by is None else list(monthly.groupby(by, observed=True))
-    for key, part in groups:
+    title = kpi_label(kpi, lang)
+    if by is None:
+        lines = [(title, monthly)]
+    else:
+        volume = monthly.groupby(by, observed=True)["volume"].sum()
+        order = volume.sort_values(ascending=False, kind="stable")
+        chosen = list(order.index[:top])
+        subset = monthly.loc[monthly[by].isin(chosen).to_numpy()]
+        groups = dict(list(subset.groupby(by, observed=True)))
+        city = metrics.add_kpis(metrics.sum_measures(monthly, [MONTH]))
+        lines = [(i18n.t("by_none", lang), city)]
+        lines += [(str(key), groups[key]) for key in chosen]
+        if len(order) > top:
+            shown = i18n.t("trend_top", lang, n=top, total=len(order))
+            title = f"{title} ({shown})"
+    traces = []
+    for index, (name, part) in enumerate(lines):
         ordered = part.sort_values(MONTH)
-        name = kpi_label(kpi, lang) if key is None else str(key)
-        fig.add_scatter(
-            x=_month_labels(ordered[MONTH], lang),
-            y=ordered[kpi],
-            name=name,
-            mode="lines+markers",
+        city_line = by is not None and index == 0
+        traces.append(
+            go.Scatter(
+                x=_month_labels(ordered[MONTH], lang),
+                y=ordered[kpi].to_numpy(),
+                name=name,
+                mode="lines+markers",
+                line={"color": "#222222", "width": 3} if city_line else None,
+            )
         )
+    fig = go.Figure(data=traces)
     fig.update_layout(
-        title=kpi_label(kpi, lang),
+        title=title,
         margin={"l": 40, "r": 20, "t": 50, "b": 40},
         font_family=FONT,
         xaxis={"type": "category"},

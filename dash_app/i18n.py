@@ -63,6 +63,10 @@ TABLE: Final[dict[str, tuple[str, str]]] = {
     "by_none": ("کل شهر", "Whole city"),
     "by_category": ("دسته", "Category"),
     "by_region": ("منطقه", "Region"),
+    "trend_top": (
+        "{n} مورد پرتکرار از {total} (بر اساس تعداد درخواست) و کل شهر",
+        "top {n} of {total} by cases, and the whole city",
+    ),
     "public_intro": (
         "این صفحه فقط آمار تجمیعی را نشان می‌دهد. خانه‌هایی که از کمتر از {k} درخواست "
         "محاسبه شده‌اند نمایش داده نمی‌شوند.",

@@ -42,6 +42,22 @@ def map_figure(filters: Filters, kpi: str, lang: i18n.Lang, overlays: object = (
     return fig
 
 
+def map_view(filters: Filters, kpi: str, lang: i18n.Lang, overlays: object = ()) -> dict[str, Any]:
+    """Return :func:`map_figure` as a plain figure dict, cached (staff only).
+
+    Cached by the store version, filters, KPI, language and overlays, so a repeated view
+    skips the classification (Fisher-Jenks) and the figure building. The viewer is checked
+    before the cache is looked up.
+    """
+    chosen_kpi, chosen = kpi_of(kpi), overlays_of(overlays)
+
+    def build() -> dict[str, Any]:
+        figure: dict[str, Any] = map_figure(filters, chosen_kpi, lang, chosen).to_plotly_json()
+        return figure
+
+    return data.service().staff_view("map", (filters, chosen_kpi, lang, chosen), build)
+
+
 def ranking_table(filters: Filters, kpi: str, lang: i18n.Lang) -> tuple[Any, Any, str]:
     """Return (rows, columns, note) of the rankings table.
 
@@ -129,9 +145,9 @@ def register(app: dash.Dash) -> None:
         Input(ids.MAP_OVERLAY, "value"),
         State(ids.F_LANG, "data"),
     )
-    def _map(*values: Any) -> go.Figure:
+    def _map(*values: Any) -> dict[str, Any]:
         *inputs, kpi, overlay, lang = values
-        return map_figure(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang), overlay)
+        return map_view(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang), overlay)
 
     @app.callback(
         Output(ids.MAP_DETAIL, "children"),

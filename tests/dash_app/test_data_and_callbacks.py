@@ -117,7 +117,7 @@ def test_ranking_table_and_trend() -> None:
     assert len(rows) == 20
     assert "۳۰" in note
     fig = pages.trend_figure(Filters(level="region"), "volume", "area", "en")
-    assert len(fig.data) == 4
+    assert len(fig.data) == 1 + 4  # the whole city, then each of the 4 regions
 
 
 def test_shell_state_flips_direction_and_shows_login() -> None:
