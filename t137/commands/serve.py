@@ -25,13 +25,15 @@ def app_settings(
     require_login: bool = True,
     users_file: Path | None = None,
     secure_cookies: bool = False,
+    warm_on_start: bool = False,
 ) -> AppSettings:
     """Return the app settings for ``store_url``, refusing a store with no boundaries.
 
     The session secret comes from ``T137_SECRET_KEY`` (a development default otherwise).
     With ``require_login=False`` every visitor is a manager (local demos only).
     ``users_file`` overrides where the accounts live (``users.json`` in an embedded store
-    by default; a database store needs it).
+    by default; a database store needs it). ``warm_on_start`` computes the default views
+    in the background as the app starts, so the first visitors do not wait for them.
 
     Raises
     ------
@@ -55,6 +57,7 @@ def app_settings(
         require_login=require_login,
         users_path=str(users_file) if users_file is not None else None,
         secure_cookies=secure_cookies,
+        warm_on_start=warm_on_start,
     )
 
 
@@ -89,6 +92,13 @@ def serve(
             help="Served behind TLS: send the session cookie over HTTPS only.",
         ),
     ] = False,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm/--no-warm",
+            help="Compute the default views in the background at start-up.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the dashboard (Persian by default, English at ?lang=en) over a store.
 
@@ -100,7 +110,11 @@ def serve(
         fail(f"--open serves every page without login, so it is refused on {host}; use 127.0.0.1.")
     with clear_errors():
         settings = app_settings(
-            url, require_login=not open_access, users_file=users_file, secure_cookies=https
+            url,
+            require_login=not open_access,
+            users_file=users_file,
+            secure_cookies=https,
+            warm_on_start=warm,
         )
     if settings.secret_key == DEV_SECRET and host not in LOOPBACK:
         typer.echo(

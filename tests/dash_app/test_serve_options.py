@@ -51,3 +51,12 @@ def test_https_marks_the_session_cookie_secure(
     assert plain.server.config["SESSION_COOKIE_SECURE"] is False
     behind_tls = _serve(store_path, monkeypatch, "--https")
     assert behind_tls.server.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_serve_warms_the_default_views_unless_told_not_to(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = _serve(store_path, monkeypatch, "--no-warm")
+    assert cold.server.extensions["t137_settings"].warm_on_start is False
+    default = _serve(store_path, monkeypatch)
+    assert default.server.extensions["t137_settings"].warm_on_start is True
