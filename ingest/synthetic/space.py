@@ -100,6 +100,10 @@ class City:
         return out
 
 
+#: The folder holding the repository's packages (``../shared`` lies beside it).
+_CHECKOUT: Final = Path(__file__).resolve().parents[2]
+
+
 def default_boundaries(directory: str | Path | None = None) -> tuple[gpd.GeoDataFrame, bool]:
     """Load the real Tehran boundaries when present, else the synthetic geography.
 
@@ -108,7 +112,8 @@ def default_boundaries(directory: str | Path | None = None) -> tuple[gpd.GeoData
     directory : str or Path, optional
         A folder with ``Mahalat_Tehran.shp`` (the ``tehran`` folder of the shared data) or
         with a written hierarchy (``boundaries.parquet``). By default
-        ``$T137_SHARED_DATA/tehran``, else ``/work/shared/data/tehran``.
+        ``$T137_SHARED_DATA/tehran``, else ``../shared/data/tehran`` beside the checkout
+        (the Makefile's default).
 
     Returns
     -------
@@ -130,8 +135,9 @@ def default_boundaries(directory: str | Path | None = None) -> tuple[gpd.GeoData
 
     given = directory is not None
     if directory is None:
-        root = os.environ.get("T137_SHARED_DATA", "/work/shared/data")
-        directory = Path(root) / "tehran"
+        configured = os.environ.get("T137_SHARED_DATA")
+        root = Path(configured) if configured else _CHECKOUT.parent / "shared" / "data"
+        directory = root / "tehran"
     path = Path(directory)
     if (path / MAHALAT_FILE).exists():
         return load_tehran_boundaries(path), False

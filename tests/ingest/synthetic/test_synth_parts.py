@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import jdatetime
 import numpy as np
@@ -217,3 +218,18 @@ def test_noisy_addresses_and_pool_keep_their_truth() -> None:
     texts, named = address_pool(hoods, 10, seed=2)
     assert texts.shape == named.shape == (2, 10)
     assert named.mean() > 0.8
+
+
+def test_default_boundaries_follow_the_setting_then_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.synthetic import space
+
+    monkeypatch.setenv("T137_SHARED_DATA", str(tmp_path / "nothing-here"))
+    layer, synthetic = space.default_boundaries()
+    assert synthetic  # nothing at the configured path: the labelled synthetic geography
+    assert len(layer) > 0
+    monkeypatch.delenv("T137_SHARED_DATA")
+    beside = space._CHECKOUT.parent / "shared" / "data" / "tehran" / "Mahalat_Tehran.shp"
+    _, synthetic = space.default_boundaries()
+    assert synthetic is not beside.exists()
