@@ -341,7 +341,8 @@ class DataService:
         self.require_staff()
 
         def compute() -> derive.Median:
-            cases = self._read_cases(filters, (s.CREATED_AT, s.CLOSED_AT))
+            columns = (s.CREATED_AT, s.CLOSED_AT)
+            cases = self._read_cases(filters, columns, keys_and_points=False)
             return derive.close_median(cases)
 
         return self._cached("close_median", (filters,), compute)
@@ -358,7 +359,8 @@ class DataService:
         def compute() -> pd.DataFrame:
             code = s.LEVEL_CODE_COLUMN[filters.level]
             columns = (s.CREATED_AT, s.CLOSED_AT, s.SATISFACTION, code)
-            return derive.area_case_stats(self._read_cases(filters, columns), code)
+            cases = self._read_cases(filters, columns, keys_and_points=False)
+            return derive.area_case_stats(cases, code)
 
         return self._cached("area_case_stats", (filters,), compute)
 
@@ -583,17 +585,22 @@ class DataService:
         filters: Filters,
         columns: tuple[str, ...],
         areas: tuple[tuple[str, frozenset[str]], ...] = (),
+        *,
+        keys_and_points: bool = True,
     ) -> pd.DataFrame:
         """Return the cases passing ``filters`` with ``columns`` (not cached: callers cache).
 
         Time, category, kind, unit and area conditions are pushed down to the store; the
         channel and subcategory (which :class:`geo.store.CaseFilter` does not hold) are
-        tested here. Only ``columns`` (plus the store's key and ``lon``/``lat``) are read, and
-        no point geometry is built (most of the memory of a large read).
+        tested here. Only ``columns`` (plus, with ``keys_and_points``, ``source``,
+        ``case_id``, ``lon`` and ``lat``) are read, and no point geometry is built: the ids
+        of millions of cases cost seconds to turn into Python strings, so views that only
+        count or time cases leave them out.
         """
         tested = [s.CHANNEL] if filters.channels else []
         tested += [s.SUBCATEGORY] if filters.subcategories else []
-        wanted = list(dict.fromkeys([*columns, *tested, s.LON, s.LAT]))
+        extra = [s.SOURCE, s.CASE_ID, s.LON, s.LAT] if keys_and_points else []
+        wanted = list(dict.fromkeys([*columns, *tested, *extra]))
         with self._case_reads, open_store(self.settings.store_url) as store:
             cases = store.read_cases(
                 self._case_filter(filters, areas), columns=wanted, geometry=False

@@ -143,17 +143,23 @@ def area_case_stats(
         reached), ``satisfaction_n``, ``satisfaction_mean`` and ``satisfaction_sd``.
     """
     stamp = as_of if as_of is not None else latest_instant(cases)
-    codes = cases[code_column].astype("string")
-    has_code = codes.notna().to_numpy()
-    labels, uniques = pd.factorize(codes[has_code], sort=True)
-    area = np.full(len(cases), -1, dtype=np.int64)
-    area[has_code] = labels
+    # factorize on the (categorical) codes, then order the few distinct areas by text:
+    # no conversion of millions of rows to strings
+    found, distinct = pd.factorize(cases[code_column], use_na_sentinel=True)
+    text = np.asarray([str(v) for v in distinct], dtype=object)
+    order = np.argsort(text, kind="stable")
+    rank = np.empty(len(text), dtype=np.int64)
+    rank[order] = np.arange(len(text))
+    area = np.full(len(found), -1, dtype=np.int64)
+    area[found >= 0] = rank[found[found >= 0]]
+    uniques = text[order]
     n_groups = len(uniques)
     seconds, event = _durations_s(cases, stamp)
     group = np.where(np.isnan(seconds), -1, area)
-    km = km_quantiles(
-        np.nan_to_num(seconds, nan=0.0), event, group=group, n_groups=n_groups, quantiles=(0.5,)
-    )
+    # whole seconds: integer durations skip the sort of millions of distinct floats in
+    # km_quantiles, and a second is far below what an hour-scale median can show
+    whole = np.rint(np.nan_to_num(seconds, nan=0.0)).astype(np.int64)
+    km = km_quantiles(whole, event, group=group, n_groups=n_groups, quantiles=(0.5,))
     longest = np.full(n_groups, np.nan)
     ok = group >= 0
     if ok.any():

@@ -417,12 +417,12 @@ class CaseStore(ABC):
             ``filters.apply(all cases)``.
         columns : sequence of str, optional
             Case columns to return (from :data:`ingest.schema.CASE_COLUMNS`); all when
-            None. ``source`` and ``case_id`` are always included, and so are ``lon`` and
-            ``lat`` unless ``geometry=False``.
+            None. With the geometry, ``source``, ``case_id``, ``lon`` and ``lat`` are always
+            included.
         geometry : bool, default True
             Build the point geometry from ``lon``/``lat``. With False the result is a plain
-            DataFrame of the asked columns only, which saves most of the memory of a large
-            read that needs no points (durations, counts).
+            DataFrame of exactly the asked columns (no key added), which saves most of the
+            time and memory of a large read that needs no points or ids (durations, counts).
 
         Returns
         -------

@@ -480,7 +480,7 @@ class EmbeddedStore(CaseStore):
             names = ", ".join(map(repr, unknown))
             msg = f"read_cases got unknown column(s) {names}; use ingest.schema.CASE_COLUMNS."
             raise StoreError(msg)
-        always = {s.SOURCE, s.CASE_ID, *((s.LON, s.LAT) if geometry else ())}
+        always = {s.SOURCE, s.CASE_ID, s.LON, s.LAT} if geometry else set()
         return [c for c in s.CASE_COLUMNS if c in always or c in set(columns)]
 
     # -- events -------------------------------------------------------------------------------

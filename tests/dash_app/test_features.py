@@ -519,3 +519,21 @@ def test_a_window_starting_on_a_skipped_tehran_midnight_works() -> None:
     page = data.service().cases(spring, None, 0)
     assert page.total == 0
     assert np.isnan(data.service().close_median(spring).days)
+
+
+def test_area_case_stats_orders_areas_by_code_and_skips_cases_without_one() -> None:
+    created = pd.to_datetime(["2024-01-01T08:00Z"] * 5)
+    cases = pd.DataFrame(
+        {
+            s.CREATED_AT: created,
+            s.CLOSED_AT: created + pd.to_timedelta([2, 4, 6, 8, 10], "h"),
+            s.SATISFACTION: [5, 4, None, 3, 1],
+            s.NEIGHBORHOOD_CODE: pd.Categorical(["b", "a", None, "b", "a"], ["b", "a", "c"]),
+        }
+    )
+    stats = derive.area_case_stats(cases, s.NEIGHBORHOOD_CODE)
+    assert stats[s.CODE].tolist() == ["a", "b"]  # text order, only areas with cases
+    assert stats[derive.CLOSE_N].tolist() == [2, 2]
+    assert stats[derive.CLOSE_MEDIAN_H].tolist() == [4.0, 2.0]
+    nowhere = cases.assign(**{s.NEIGHBORHOOD_CODE: pd.Categorical([None] * 5, ["a"])})
+    assert derive.area_case_stats(nowhere, s.NEIGHBORHOOD_CODE).empty

@@ -39,7 +39,7 @@ def test_open311_raw_status_is_stored(tmp_path: Path) -> None:
             BoundaryIndex.from_boundaries(boundaries),
             IngestOptions(key=KEY, source_format="open311", city="testville"),
         )
-        back = store.read_cases(columns=[s.STATUS, s.STATUS_RAW], geometry=False)
+        back = store.read_cases(columns=[s.CASE_ID, s.STATUS, s.STATUS_RAW], geometry=False)
     assert report.run.inserted == 3
     raw = dict(zip(back[s.CASE_ID], back[s.STATUS_RAW], strict=True))
     assert raw == {"R0": "open", "R1": "closed", "R2": "acknowledged"}

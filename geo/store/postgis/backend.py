@@ -259,7 +259,7 @@ class PostgisStore(CaseStore):
             query = query.where(*where_clauses(table, filters))
         with self._reading() as connection, connection.begin():
             rows = copy_out(connection, query, {name: CASE_TYPES[name] for name in fetched})
-        if rows.num_rows:
+        if rows.num_rows and set(s.CASE_KEY) <= set(rows.column_names):
             rows = rows.sort_by([(name, "ascending") for name in s.CASE_KEY])
         return arrow_to_cases(with_timestamps(rows), geometry=geometry)
 
@@ -470,7 +470,7 @@ def _wanted_columns(columns: Sequence[str] | None, *, geometry: bool = True) -> 
             "ingest.schema.CASE_COLUMNS."
         )
         raise StoreError(msg)
-    return {*columns, s.SOURCE, s.CASE_ID, *((s.LON, s.LAT) if geometry else ())}
+    return {*columns, *((s.SOURCE, s.CASE_ID, s.LON, s.LAT) if geometry else ())}
 
 
 def _copy_quarantine(connection: sa.Connection, frame: pd.DataFrame) -> int:
