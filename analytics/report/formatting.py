@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import jdatetime
+
 from .params import Lang, parse_month
 
 MISSING: Final = "—"
@@ -16,35 +18,10 @@ _FA_DIGITS: Final = str.maketrans("0123456789.,", "۰۱۲۳۴۵۶۷۸۹٫٬")
 LRI: Final = "\u2066"
 PDI: Final = "\u2069"
 MINUS: Final = "\u2212"
+#: Jalali month names by language (jdatetime's own tables, as the dashboard uses).
 JALALI_MONTHS: Final[dict[Lang, tuple[str, ...]]] = {
-    "fa": (
-        "فروردین",
-        "اردیبهشت",
-        "خرداد",
-        "تیر",
-        "مرداد",
-        "شهریور",
-        "مهر",
-        "آبان",
-        "آذر",
-        "دی",
-        "بهمن",
-        "اسفند",
-    ),
-    "en": (
-        "Farvardin",
-        "Ordibehesht",
-        "Khordad",
-        "Tir",
-        "Mordad",
-        "Shahrivar",
-        "Mehr",
-        "Aban",
-        "Azar",
-        "Dey",
-        "Bahman",
-        "Esfand",
-    ),
+    "fa": tuple(jdatetime.date.j_months_fa),
+    "en": tuple(jdatetime.date.j_months_en),
 }
 #: Words for text figures (emerging-hotspot patterns, ranking status, quality flags).
 WORDS: Final[dict[str, dict[Lang, str]]] = {
