@@ -83,15 +83,8 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], *, what: str) 
 
 def require_present(frame: pd.DataFrame, columns: Iterable[str], *, what: str) -> None:
     """Raise :class:`InputError` at the first missing value of any of ``columns``."""
-    for name in columns:
-        missing = frame[name].isna().to_numpy()
-        if missing.any():
-            row = _label(frame, int(np.argmax(missing)))
-            msg = (
-                f"{what} has no value in required column {name!r} at row {row!r} "
-                f"({int(missing.sum())} rows in all); fill it or quarantine those rows."
-            )
-            raise InputError(msg)
+    names = list(columns)
+    _require_present_columns(frame, {name: frame[name] for name in names}, names, what=what)
 
 
 def _require_present_columns(
