@@ -531,11 +531,18 @@ class CaseStore(ABC):
 
     # -- read model ---------------------------------------------------------------------------
     @abstractmethod
-    def refresh_read_model(self) -> int:
-        """Recompute the aggregate read model from the stored cases; return its row count.
+    def refresh_read_model(self, *, full: bool = False) -> int:
+        """Bring the aggregate read model up to date with the cases; return its row count.
 
         The result equals :func:`geo.store.read_model.compute_read_model` of all stored
-        cases. Ingest calls this after each run.
+        cases. Ingest calls this after each run. The refresh is incremental: only the local
+        days whose cases changed since the last refresh are recomputed, and when none
+        changed nothing is written.
+
+        Parameters
+        ----------
+        full : bool, default False
+            Recompute every day (for example after restoring files by hand).
         """
 
     @abstractmethod

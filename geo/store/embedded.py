@@ -92,10 +92,22 @@ from .embedded_files import (
     write_manifest,
     write_table,
 )
+from .embedded_refresh import (
+    changed_months,
+    created_window,
+    local_days,
+    merge_days,
+    needs_full_refresh,
+    neighbour_months,
+    read_basis,
+    read_for_merge,
+    with_basis,
+)
 from .filters import CaseFilter
 from .read_model import (
     check_sum_keys,
     empty_read_model,
+    local_day,
     normalize_sums,
     read_model_columns,
 )
@@ -593,22 +605,64 @@ class EmbeddedStore(CaseStore):
         return self._read(self._runs)
 
     # -- read model ---------------------------------------------------------------------------
-    def refresh_read_model(self) -> int:
-        """Recompute the read model from all cases (see :meth:`CaseStore.refresh_read_model`)."""
+    def refresh_read_model(self, *, full: bool = False) -> int:
+        """Bring the read model up to date (see :meth:`CaseStore.refresh_read_model`).
+
+        Only the local days of the months whose case files changed since the last refresh
+        are recomputed (:mod:`geo.store.embedded_refresh`); with nothing changed nothing is
+        written. ``full=True`` recomputes everything.
+        """
         with self._locked():
             before = self._manifest()
+            current = {month: part.path for month, part in before.cases.items()}
+            previous = None
+            if not full and before.read_model is not None:
+                previous = read_basis(self._root / before.read_model.path)
+            if previous is not None and before.read_model is not None:
+                changed = changed_months(previous, current)
+                if not changed:
+                    return before.read_model.rows
+                if not needs_full_refresh(changed, previous):
+                    output = self._merged_read_model(before, before.read_model, changed)
+                    return self._commit_read_model(before, output, current)
             parts = list(before.cases.values())
             table = self._read_parts(parts, CASE_SCHEMA, columns=list(READ_MODEL_INPUTS))
-            cases = arrow_to_cases(table, geometry=False)
-            if cases.empty:
-                output = read_model_to_arrow(
-                    {name: empty_read_model()[name] for name in s.READ_MODEL_COLUMNS},
-                    np.zeros(0, dtype=np.int64),
-                )
-            else:
-                output = read_model_to_arrow(*read_model_columns(cases))
-            part = write_table(self._root, new_part_path(READ_MODEL_DIR), output)
-            self._commit(before, before.next(read_model=part))
+            output = self._read_model_of(arrow_to_cases(table, geometry=False))
+            return self._commit_read_model(before, output, current)
+
+    @staticmethod
+    def _read_model_of(cases: pd.DataFrame) -> pa.Table:
+        """Return the read model of ``cases`` as a read-model table (sorted)."""
+        if cases.empty:
+            empty = empty_read_model()
+            return read_model_to_arrow(
+                {name: empty[name] for name in s.READ_MODEL_COLUMNS}, np.zeros(0, np.int64)
+            )
+        return read_model_to_arrow(*read_model_columns(cases))
+
+    def _merged_read_model(self, manifest: Manifest, model: Part, changed: set[str]) -> pa.Table:
+        """Return the read model ``model`` with the days of ``changed`` months recomputed."""
+        days = local_days(changed)
+        months = neighbour_months(changed, manifest.cases)
+        table = self._read_parts(
+            [manifest.cases[m] for m in months],
+            CASE_SCHEMA,
+            columns=list(READ_MODEL_INPUTS),
+            expression=created_window(days),
+        )
+        cases = arrow_to_cases(table, geometry=False)
+        if not cases.empty:
+            cases = cases.loc[local_day(cases[s.CREATED_AT]).isin(days).to_numpy()]
+        fresh = self._read_model_of(cases.reset_index(drop=True))
+        stored = read_for_merge(self._root / model.path, READ_MODEL_SCHEMA)
+        return merge_days(stored, fresh.cast(READ_MODEL_SCHEMA), days)
+
+    def _commit_read_model(
+        self, before: Manifest, output: pa.Table, basis: Mapping[str, str]
+    ) -> int:
+        """Write ``output`` as the read model computed from the case files ``basis``."""
+        part = write_table(self._root, new_part_path(READ_MODEL_DIR), with_basis(output, basis))
+        self._commit(before, before.next(read_model=part))
         return int(output.num_rows)
 
     def sum_read_model(
