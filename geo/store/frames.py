@@ -104,6 +104,15 @@ def _require_present_columns(
 
 def as_strings(column: pd.Series, *, what: str) -> pd.Series:
     """Return ``column`` as an ``object`` column of ``str`` with ``None`` where missing."""
+    if column.dtype == object:
+        values = column.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            # text already: one copy, with None for every kind of missing value
+            out = values.copy()
+            missing = pd.isna(out)
+            if missing.any():
+                out[missing] = None
+            return pd.Series(out, index=column.index, name=column.name, copy=False)
     missing = column.isna().to_numpy()
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind in ("string", "empty") and column.dtype == object:
@@ -326,9 +335,10 @@ def case_columns(frame: pd.DataFrame, *, what: str = "cases") -> pd.DataFrame:
             column = as_small_int(out[name], what=what)
         else:
             column = as_strings(out[name], what=what)
-        columns[name] = column.set_axis(index).rename(name)
-    # Each column is already a new Series (set_axis copies): no need to copy them again into
-    # consolidated blocks, which costs as much as all the checks above on a million rows.
+        # positional: the checks above return new arrays, so no copy is needed here
+        columns[name] = pd.Series(column.array, index=index, name=name, copy=False)
+    # no consolidation into 2-D blocks either: on a million rows that copy costs as much as
+    # all the checks above
     return pd.DataFrame(columns, index=index, copy=False)
 
 
