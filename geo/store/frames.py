@@ -108,11 +108,11 @@ def as_strings(column: pd.Series, *, what: str) -> pd.Series:
         values = column.to_numpy(dtype=object)
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             # text already: one copy, with None for every kind of missing value
-            out = values.copy()
-            missing = pd.isna(out)
-            if missing.any():
-                out[missing] = None
-            return pd.Series(out, index=column.index, name=column.name, copy=False)
+            text = values.copy()
+            absent = pd.isna(text)
+            if absent.any():
+                text[absent] = None
+            return pd.Series(text, index=column.index, name=column.name, copy=False)
     missing = column.isna().to_numpy()
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind in ("string", "empty") and column.dtype == object:
