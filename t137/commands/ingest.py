@@ -95,9 +95,21 @@ def ingest(
                     progress.update(task, description=f"{name}: {stage}")
 
                 reports.append(
-                    ingest_file(file, opened, index, options, gazetteer=gazetteer, on_stage=show)
+                    ingest_file(
+                        file,
+                        opened,
+                        index,
+                        options,
+                        gazetteer=gazetteer,
+                        refresh=False,
+                        on_stage=show,
+                    )
                 )
                 progress.remove_task(task)
+            # one refresh for all the files: it recomputes only the days they changed
+            task = progress.add_task("read model: refreshing", total=None)
+            opened.refresh_read_model()
+            progress.remove_task(task)
         url = opened.url
     summary = {
         "store": url,

@@ -1,4 +1,4 @@
-"""``t137 store info`` and ``t137 db upgrade``."""
+"""``t137 store info``, ``t137 store refresh`` and ``t137 db upgrade``."""
 
 from __future__ import annotations
 
@@ -50,6 +50,33 @@ def info(store: StoreUrl = None, as_json: AsJson = False) -> None:
     with clear_errors(), open_store(_url(store)) as opened:
         summary = opened.info()
     emit(summary.as_dict(), as_json=as_json, human=_info_text(summary))
+
+
+@store_app.command("refresh")
+def refresh(
+    store: StoreUrl = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute every day, not only the days whose cases changed (after "
+            "restoring files or editing cases outside t137).",
+        ),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Bring the dashboard's read model up to date with the stored cases.
+
+    `t137 ingest` does this after its files (only the days they changed are recomputed);
+    --full rebuilds the whole model.
+    """
+    with clear_errors(), open_store(_url(store)) as opened:
+        before = opened.data_version()
+        rows = opened.refresh_read_model(full=full)
+        changed = opened.data_version() != before
+    result = {"url": opened.url, "read_model_rows": rows, "full": full, "changed": changed}
+    state = "rebuilt" if full else "refreshed" if changed else "already up to date"
+    emit(result, as_json=as_json, human=f"read model {state}: {rows} rows")
 
 
 @db_app.command("upgrade")

@@ -18,6 +18,7 @@ from geo.assign import BoundaryIndex
 from geo.boundaries import write_boundaries
 from geo.gazetteer import build_gazetteer
 from geo.store import CaseStore, open_store
+from geo.store.read_model import assert_read_models_equal, compute_read_model
 from geo.synthetic_geography import synthetic_boundaries
 from ingest import schema as s
 from ingest.pipeline import IngestOptions, ingest_file
@@ -171,6 +172,24 @@ def test_cli_ingests_with_boundaries_from_a_folder(
     assert file["rows_read"] == file["inserted"] + file["quarantined"]
     again = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert (again["files"][0]["inserted"], again["files"][0]["updated"]) == (0, 0)
+
+
+def test_cli_ingests_several_files_and_refreshes_the_read_model_once(
+    export: Path, geography: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    later = SynthConfig(cases=600, start="1403-01-01", months=1, seed=12)
+    second = tmp_path / "later.csv"
+    write_137(generate_137(later, geography, synthetic_geography=True, today=TODAY), second)
+    folder = write_boundaries(geography, tmp_path / "boundaries").parent
+    url = str(tmp_path / "s")
+    args = ["ingest", str(export), str(second), "--store", url, "--boundaries", str(folder)]
+    result = CliRunner().invoke(app, [*args, "--json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert [f["inserted"] > 0 for f in json.loads(result.stdout)["files"]] == [True, True]
+    with open_store(url) as opened:
+        model = opened.read_read_model()
+        cases = opened.read_cases(geometry=False)
+    assert_read_models_equal(model, compute_read_model(cases))
 
 
 def test_cli_without_boundaries_says_how_to_get_them(export: Path, tmp_path: Path) -> None:

@@ -123,3 +123,21 @@ def test_store_info_on_an_embedded_store(runner: CliRunner, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     assert (info["backend"], info["cases"], info["last_run"]) == ("embedded", 0, None)
+
+
+def test_store_refresh_brings_the_read_model_up_to_date(runner: CliRunner, tmp_path: Path) -> None:
+    url = str(tmp_path / "store")
+    with open_store(url) as store:
+        store.write_run(_batch(40))
+    first = runner.invoke(app, ["store", "refresh", "--store", url, "--json"])
+    assert first.exit_code == 0, first.output
+    done = json.loads(first.stdout)
+    assert done["changed"] is True
+    assert done["read_model_rows"] > 0
+    again = runner.invoke(app, ["store", "refresh", "--store", url])
+    assert again.exit_code == 0, again.output
+    assert "already up to date" in again.stdout
+    full = runner.invoke(app, ["store", "refresh", "--store", url, "--full", "--json"])
+    assert json.loads(full.stdout)["read_model_rows"] == done["read_model_rows"]
+    with open_store(url) as store:
+        assert len(store.read_read_model()) == done["read_model_rows"]
