@@ -207,10 +207,10 @@ def as_utc(column: pd.Series, *, what: str) -> pd.Series:
     """
     values: pd.Series | None = column
     if not isinstance(column.dtype, pd.DatetimeTZDtype):
+        if column.isna().all():  # nothing to localize (``frame[col] = pd.NaT`` is naive)
+            return pd.Series(pd.NaT, index=column.index, dtype=TIMESTAMP_DTYPE, name=column.name)
         if pd.api.types.is_datetime64_dtype(column.dtype):
             values = None  # naive
-        elif column.isna().all():
-            return pd.Series(pd.NaT, index=column.index, dtype=TIMESTAMP_DTYPE, name=column.name)
         else:
             values = _parse_instants(column, what=what)
         if values is None:

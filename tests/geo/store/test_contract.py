@@ -315,6 +315,16 @@ def test_naive_timestamps_are_refused(store_url: str) -> None:
         store.upsert_cases(cases)
 
 
+def test_a_column_of_only_missing_naive_timestamps_is_simply_missing(store_url: str) -> None:
+    cases = random_cases(5, seed=12)
+    cases[s.CLOSED_AT] = pd.NaT  # a naive datetime64 column: there is nothing to localize
+    with open_store(store_url) as store:
+        store.upsert_cases(cases)
+        back = store.read_cases(columns=[s.CASE_ID, s.CLOSED_AT], geometry=False)
+    assert back[s.CLOSED_AT].isna().all()
+    assert str(back[s.CLOSED_AT].dtype) == "datetime64[ns, UTC]"
+
+
 # -- events, quarantine, runs ----------------------------------------------------------------
 def events_for(cases: pd.DataFrame) -> pd.DataFrame:
     first = cases.iloc[:20]
