@@ -28,9 +28,10 @@ are tested here, and the read model of those cases is computed
 (:func:`geo.store.read_model.compute_read_model`), so every page works on the same frame.
 
 Views that read cases rather than the read model (the Kaplan–Meier median, per-area
-medians for rankings, quality flags, map overlays, the case list and its exports, the
-subcategory list) read only the columns they need with the filters pushed down, and one at
-a time per process: a cold read of millions of cases costs seconds and gigabytes.
+medians for the map and rankings, the map's overdue share, quality flags, map overlays, the
+case list and its exports, the subcategory list) read only the columns they need with the
+filters pushed down, and one at a time per process: a cold read of millions of cases costs
+seconds and gigabytes.
 
 Roles are enforced here, before any cache lookup: manager aggregates need a staff viewer
 (:func:`dash_app.auth.current_viewer`), and a region manager's case list is always
@@ -45,6 +46,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
@@ -52,6 +54,7 @@ import flask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely.geometry
 from flask_caching import Cache
 
 from analytics.periods import local_day_start
@@ -89,6 +92,9 @@ CASE_LIST_COLUMNS: Final = (
     s.REGION_CODE,
     s.NEIGHBORHOOD_CODE,
 )
+#: Case columns kept in the cached case list: the shown ones and the point (for the
+#: GeoJSON and GeoParquet exports; the list itself never shows coordinates).
+CASE_POINT_COLUMNS: Final = (*CASE_LIST_COLUMNS, s.LON, s.LAT)
 #: Case columns the read model is computed from (plus the subcategory, to filter on it).
 READ_MODEL_INPUTS: Final = tuple(
     c
@@ -115,6 +121,9 @@ QUALITY_INPUTS: Final = (
     s.CITIZEN_FEEDBACK,
     s.REOPEN_COUNT,
 )
+#: Statuses a case can have while open (a case in a terminal status is never open at the
+#: latest instant of the data: it has no close instant, or one at or before that instant).
+LIVE_STATUSES: Final = tuple(v for v in s.STATUSES if v not in s.TERMINAL_STATUSES)
 #: Map overlays: density clusters of cases, and groups of duplicate reports.
 OVERLAY_CLUSTERS: Final = "clusters"
 OVERLAY_DUPLICATES: Final = "duplicates"
@@ -135,6 +144,7 @@ TEHRAN: Final = "Asia/Tehran"
 _REQUEST_VERSION: Final = "t137_store_version"
 _REQUEST_READ_MODEL: Final = "t137_read_model"
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -264,6 +274,50 @@ class DataService:
             raise auth.AccessDeniedError(msg)
         return viewer
 
+    def map_table(self, filters: Filters, kpi: str) -> pd.DataFrame:
+        """Return :meth:`area_table` with the columns of the map KPI ``kpi`` (staff only).
+
+        For a KPI computed from the cases (:data:`dash_app.state.CASE_KPIS`) its columns
+        are added: the Kaplan–Meier median time to close (:meth:`area_case_stats`, via
+        :func:`dash_app.metrics.with_close_median`) or the overdue share
+        (:meth:`area_overdue`, via :func:`dash_app.metrics.with_overdue_share`). The other
+        KPIs are columns of the area table already, and no case is read for them. Cold, the
+        case read runs in a worker thread while the area table is summed here.
+        """
+        self.require_staff()
+        if kpi == metrics.CLOSE_MEDIAN:
+            stats, table = self._side_by_side(
+                lambda: self._area_case_stats(filters), lambda: self._area_table(filters)
+            )
+            return metrics.with_close_median(table, stats)
+        if kpi == metrics.OVERDUE_SHARE:
+            overdue, table = self._side_by_side(
+                lambda: self._area_overdue(filters), lambda: self._area_table(filters)
+            )
+            return metrics.with_overdue_share(table, overdue)
+        return self._area_table(filters)
+
+    def _side_by_side(self, side: Callable[[], T], main: Callable[[], U]) -> tuple[T, U]:
+        """Return ``(side(), main())``, ``side`` run in a worker thread while ``main`` runs.
+
+        The worker works in an app context of its own that holds this request's store
+        version, so both halves are computed for (and cached under) the same version.
+        """
+        version = self.store_version()
+        if not flask.has_app_context():
+            return side(), main()
+        app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def work() -> T:
+            with app.app_context():
+                setattr(flask.g, _REQUEST_VERSION, version)
+                return side()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="t137-side") as pool:
+            future = pool.submit(work)
+            second = main()
+            return future.result(), second
+
     def read_model(self, filters: Filters) -> pd.DataFrame:
         """Return the read-model rows at ``filters.level`` that pass every filter (staff).
 
@@ -364,6 +418,49 @@ class DataService:
 
         return self._cached("area_case_stats", (filters,), compute)
 
+    def area_overdue(self, filters: Filters) -> pd.DataFrame:
+        """Return per-area open cases and their overdue share at ``filters.level`` (staff).
+
+        See :func:`dash_app.derive.area_overdue` (the definitions of
+        :mod:`analytics.indicators`, at the latest instant of the selected cases); read from
+        four pruned case columns and the area code, filters pushed down.
+        """
+        self.require_staff()
+        return self._area_overdue(filters)
+
+    def _area_overdue(self, filters: Filters) -> pd.DataFrame:
+        """Compute :meth:`area_overdue` from the cases that can be open at the instant.
+
+        The instant ``T`` is the latest creation or close of every case of the selection
+        (:meth:`_latest_instant`), so a case in a terminal status is never open at ``T``
+        (it has no close instant, or one at or before ``T``): only the cases in a live
+        status are read in full (the status pushed down to the store), which gives the
+        same counts as all of them.
+        """
+
+        def compute() -> pd.DataFrame:
+            code = s.LEVEL_CODE_COLUMN[filters.level]
+            columns = (*derive.OVERDUE_INPUTS, code)
+            live = self._read_cases(
+                filters, columns, keys_and_points=False, statuses=frozenset(LIVE_STATUSES)
+            )
+            return derive.area_overdue(live, code, as_of=self._latest_instant(filters))
+
+        return self._cached("area_overdue", (filters,), compute)
+
+    def _latest_instant(self, filters: Filters) -> pd.Timestamp | None:
+        """Return the latest creation or close instant of the cases of ``filters`` (cached).
+
+        :func:`dash_app.derive.latest_instant`, the instant the medians censor at.
+        """
+
+        def compute() -> pd.Timestamp | None:
+            columns = (s.CREATED_AT, s.CLOSED_AT)
+            cases = self._read_cases(filters, columns, keys_and_points=False)
+            return derive.latest_instant(cases)
+
+        return self._cached("latest_instant", (replace(filters, level=s.LEVEL_REGION),), compute)
+
     def ranking(self, filters: Filters, kpi: str) -> pd.DataFrame:
         """Return :func:`analytics.rank_areas` of ``kpi`` over the areas of ``filters.level``.
 
@@ -383,7 +480,7 @@ class DataService:
             from analytics.ranking import rank_areas
 
             levels = self.levels()
-            level = filters.level if filters.level in levels else levels[-1]
+            level = self.shown_level(filters.level)
             chosen = replace(filters, level=level)
             index = levels.index(level)
             parent = levels[index - 1] if index > 0 else None
@@ -498,7 +595,8 @@ class DataService:
         """Compute the data of the default views into the cache (nothing is returned).
 
         The map layers and areas of every level, the filter choices and subcategories, and
-        the overview, map and trends data of the default filters (all areas, all time). A
+        the overview, map and trends data of the default filters (all areas, all time),
+        with the map's KPIs read from the cases (per-area medians and overdue shares). A
         cold default view costs seconds on millions of cases; warmed once, it is served
         from the cache until the store changes.
         """
@@ -512,6 +610,9 @@ class DataService:
         self._monthly(default)
         self._by_category(default)
         self._subcategories()
+        # the map's two KPIs read from the cases (seconds cold on millions of cases)
+        self._area_case_stats(default)
+        self._area_overdue(default)
 
     def level_of(self, code: str) -> str | None:
         """Return the boundary level of an area code (coarsest first), or None if unknown."""
@@ -550,8 +651,8 @@ class DataService:
         matching = self._case_list(filters, self._case_areas(viewer, area))
         page_count = max(1, -(-len(matching) // size))
         current = min(max(page, 0), page_count - 1)
-        rows = matching.iloc[current * size : (current + 1) * size].reset_index(drop=True)
-        return CasePage(rows, len(matching), current, page_count)
+        rows = matching.iloc[current * size : (current + 1) * size, : len(CASE_LIST_COLUMNS)]
+        return CasePage(rows.reset_index(drop=True), len(matching), current, page_count)
 
     def case_export(self, filters: Filters, area: str | None) -> pd.DataFrame:
         """Return every case of the case list (not one page) for a download (staff only).
@@ -562,14 +663,36 @@ class DataService:
         """
         viewer = self.require_staff()
         matching = self._case_list(filters, self._case_areas(viewer, area))
-        return matching.head(self.settings.export_max_rows).reset_index(drop=True)
+        rows = matching.iloc[: self.settings.export_max_rows, : len(CASE_LIST_COLUMNS)]
+        return rows.reset_index(drop=True)
+
+    def case_points(self, filters: Filters, area: str | None) -> gpd.GeoDataFrame:
+        """Return the cases of :meth:`case_export` as points, for GeoJSON and GeoParquet (staff).
+
+        The same rows and role rule (a region manager gets their own region's cases only,
+        whatever ``area`` asks for), with a point geometry in EPSG:4326 (x = lon, y = lat);
+        cases with no known location have no geometry (None).
+        """
+        viewer = self.require_staff()
+        matching = self._case_list(filters, self._case_areas(viewer, area))
+        rows = matching.iloc[: self.settings.export_max_rows].reset_index(drop=True)
+        lon = rows[s.LON].to_numpy(dtype=np.float64, na_value=np.nan)
+        lat = rows[s.LAT].to_numpy(dtype=np.float64, na_value=np.nan)
+        shapes = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        shapes[np.isnan(lon) | np.isnan(lat)] = None
+        table = pd.DataFrame(rows[list(CASE_LIST_COLUMNS)])
+        return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(shapes), crs=STORAGE_CRS)
 
     def _case_filter(
-        self, filters: Filters, areas: tuple[tuple[str, frozenset[str]], ...] = ()
+        self,
+        filters: Filters,
+        areas: tuple[tuple[str, frozenset[str]], ...] = (),
+        statuses: frozenset[str] | None = None,
     ) -> CaseFilter:
-        """Return the store filter of ``filters`` and area conditions (pushed down)."""
+        """Return the store filter of ``filters``, area and status conditions (pushed down)."""
         chosen = dict(areas)
         return CaseFilter(
+            statuses=statuses,
             start=None if filters.start is None else local_day_start(filters.start, TEHRAN),
             end=None if filters.stop is None else local_day_start(filters.stop, TEHRAN),
             categories=filters.categories or None,
@@ -587,10 +710,12 @@ class DataService:
         areas: tuple[tuple[str, frozenset[str]], ...] = (),
         *,
         keys_and_points: bool = True,
+        statuses: frozenset[str] | None = None,
     ) -> pd.DataFrame:
         """Return the cases passing ``filters`` with ``columns`` (not cached: callers cache).
 
-        Time, category, kind, unit and area conditions are pushed down to the store; the
+        Time, category, kind, unit, area and (given ``statuses``) status conditions are
+        pushed down to the store; the
         channel and subcategory (which :class:`geo.store.CaseFilter` does not hold) are
         tested here. Only ``columns`` (plus, with ``keys_and_points``, ``source``,
         ``case_id``, ``lon`` and ``lat``) are read, and no point geometry is built: the ids
@@ -603,7 +728,7 @@ class DataService:
         wanted = list(dict.fromkeys([*columns, *tested, *extra]))
         with self._case_reads, open_store(self.settings.store_url) as store:
             cases = store.read_cases(
-                self._case_filter(filters, areas), columns=wanted, geometry=False
+                self._case_filter(filters, areas, statuses), columns=wanted, geometry=False
             )
         keep = np.ones(len(cases), dtype=bool)
         if filters.channels:
@@ -615,11 +740,16 @@ class DataService:
     def _case_list(
         self, filters: Filters, areas: tuple[tuple[str, frozenset[str]], ...]
     ) -> pd.DataFrame:
+        """Return the matching cases, newest first: :data:`CASE_POINT_COLUMNS` (cached).
+
+        Callers cut the columns to :data:`CASE_LIST_COLUMNS` unless they export points.
+        """
+
         def compute() -> pd.DataFrame:
             if any(not codes for _, codes in areas):
-                return pd.DataFrame({c: pd.Series(dtype=object) for c in CASE_LIST_COLUMNS})
+                return pd.DataFrame({c: pd.Series(dtype=object) for c in CASE_POINT_COLUMNS})
             cases = self._read_cases(filters, CASE_LIST_COLUMNS, areas)
-            frame = pd.DataFrame(cases[list(CASE_LIST_COLUMNS)])
+            frame = pd.DataFrame(cases[list(CASE_POINT_COLUMNS)])
             return frame.sort_values(
                 [s.CREATED_AT, s.CASE_ID], ascending=[False, True], kind="stable"
             ).reset_index(drop=True)
@@ -697,6 +827,25 @@ class DataService:
             return MapLayer(geojson, center, max(maxx - minx, maxy - miny))
 
         return self._cached("map_layer", (level,), compute)
+
+    def area_polygons(self, level: str) -> gpd.GeoDataFrame:
+        """Return the areas of ``level`` as polygons: ``code`` and geometry (EPSG:4326).
+
+        The polygons of :meth:`map_layer` (cached, simplified to ``simplify_tolerance_m``
+        metres: the shapes the map draws); empty when the store has no such level.
+        """
+        layer = self.map_layer(level)
+        features = [] if layer is None else layer.geojson["features"]
+        return gpd.GeoDataFrame(
+            {s.CODE: [str(f["id"]) for f in features]},
+            geometry=[shapely.geometry.shape(f["geometry"]) for f in features],
+            crs=STORAGE_CRS,
+        )
+
+    def shown_level(self, level: str) -> str:
+        """Return ``level`` when the store has it, else its finest level (what pages show)."""
+        levels = self.levels()
+        return level if level in levels or not levels else levels[-1]
 
     def levels(self) -> tuple[str, ...]:
         """Return the boundary levels present in the store, coarsest first."""
@@ -844,6 +993,9 @@ class DataService:
         Areas with fewer than ``k_anonymity`` cases have ``volume`` and ``value`` missing and
         ``suppressed`` True. Only area names and aggregate figures are returned.
         """
+        if kpi not in state.SUM_KPIS:
+            msg = f"the public page shows {', '.join(state.SUM_KPIS)}; not {kpi!r}."
+            raise ValueError(msg)
 
         def compute() -> pd.DataFrame:
             table = self._area_table(Filters(level=level))

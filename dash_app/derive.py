@@ -6,6 +6,8 @@
   cases censored at ``as_of`` (not dropped, as a mean over closed cases would);
 * :func:`area_case_stats` — the same per area, with the satisfaction mean and spread, in the
   columns :func:`analytics.rank_areas` reads;
+* :func:`area_overdue` — per area, the cases open at the latest instant of the data and the
+  share of them past their due time (:func:`analytics.indicators.backlog_series`);
 * :func:`ranking_input` — a one-row-per-area KPI frame for :func:`analytics.rank_areas`
   built from read-model sums and :func:`area_case_stats`;
 * :func:`cluster_points` and :func:`duplicate_points` — map overlay markers (one per
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import indicators as k
+from analytics.indicators import backlog_series
 from analytics.periods import utc_ns
 from analytics.survival import km_quantiles
 from geo.crs import METRIC_CRS, STORAGE_CRS
@@ -36,6 +39,13 @@ CLOSE_MEDIAN_H: Final = "close_median_h"
 CLOSE_MEDIAN_LO_H: Final = "close_median_lo_h"
 CLOSE_MEDIAN_HI_H: Final = "close_median_hi_h"
 CLOSE_MAX_H: Final = "close_max_h"
+#: Columns of :func:`area_overdue` (besides the area code), as :mod:`analytics.indicators`
+#: names them: cases open at the instant, those of them past due, and the share.
+OPEN_N: Final = k.BACKLOG
+OVERDUE_N: Final = k.BACKLOG_OVERDUE
+OVERDUE_SHARE: Final = k.OVERDUE_SHARE
+#: Case columns :func:`area_overdue` reads (besides the area code).
+OVERDUE_INPUTS: Final = (s.CREATED_AT, s.CLOSED_AT, s.DUE_AT, s.STATUS)
 #: Columns of the overlay frames.
 OVERLAY_COLUMNS: Final = ("lon", "lat", "n_cases", "label")
 
@@ -185,6 +195,67 @@ def area_case_stats(
     out[k.SATISFACTION_N] = grouped.size().reindex(range(n_groups), fill_value=0).to_numpy()
     out[k.SATISFACTION_MEAN] = grouped.mean().reindex(range(n_groups)).to_numpy()
     out[k.SATISFACTION_SD] = grouped.std(ddof=1).reindex(range(n_groups)).to_numpy()
+    return out
+
+
+def area_overdue(
+    cases: pd.DataFrame, code_column: str, as_of: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Return per area the cases open at ``as_of`` and the share of them past their due time.
+
+    The definitions are those of :mod:`analytics.indicators` (computed by
+    :func:`analytics.indicators.backlog_series`): a case is open at ``T`` when it was created
+    at or before ``T`` and not closed by then (a case in a terminal status without a close
+    instant is not counted), and overdue when, besides, ``due_at < T``. Cases that cannot be
+    open at ``T`` (closed at or before it, or in a terminal status) may be left out of
+    ``cases`` when ``as_of`` is given: they change no count.
+
+    Parameters
+    ----------
+    cases : pandas.DataFrame
+        ``created_at``, ``closed_at``, ``due_at``, ``status`` (tz-aware timestamps) and
+        ``code_column``.
+    code_column : str
+        The area code column (``neighborhood_code`` …); cases without one are left out.
+    as_of : pandas.Timestamp, optional
+        The instant ``T``; default the latest creation or close in ``cases``
+        (:func:`latest_instant`, as :func:`close_median` censors open cases).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area with cases, ordered by code: ``code`` (str), ``backlog`` (cases
+        open at ``T``), ``backlog_overdue`` (of them, past due) and ``overdue_share``
+        (their proportion, 0–1; NaN where nothing is open). ``attrs["as_of"]`` is ``T``.
+    """
+    stamp = as_of if as_of is not None else latest_instant(cases)
+    located = cases[code_column].notna().to_numpy()
+    if stamp is None or not located.any():
+        out = pd.DataFrame(
+            {
+                s.CODE: pd.Series(dtype=object),
+                OPEN_N: pd.Series(dtype="int64"),
+                OVERDUE_N: pd.Series(dtype="int64"),
+                OVERDUE_SHARE: pd.Series(dtype="float64"),
+            }
+        )
+        out.attrs["as_of"] = stamp
+        return out
+    frame = cases if located.all() else cases.loc[located]
+    series = backlog_series(frame, by=[code_column], period="M", as_of=stamp)
+    # the last period's backlog is taken at T itself (the as-of instant)
+    last = series.loc[(series["at"] == series["at"].max()).to_numpy()]
+    last = last.loc[last[code_column].notna().to_numpy()]
+    out = pd.DataFrame(
+        {
+            s.CODE: last[code_column].astype(str).to_numpy(dtype=object),
+            OPEN_N: last[OPEN_N].to_numpy(dtype=np.int64),
+            OVERDUE_N: last[OVERDUE_N].to_numpy(dtype=np.int64),
+            OVERDUE_SHARE: last[OVERDUE_SHARE].to_numpy(dtype=np.float64),
+        }
+    )
+    out = out.sort_values(s.CODE, kind="stable").reset_index(drop=True)
+    out.attrs["as_of"] = pd.Timestamp(stamp)
     return out
 
 

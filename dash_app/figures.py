@@ -24,6 +24,9 @@ from .i18n import Lang
 #: Sequential colours of the map classes, light to dark (ColorBrewer YlOrRd).
 CLASS_COLOURS: Final = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA_COLOUR: Final = "#d9d9d9"
+#: Colour of the areas whose median time to close is not reached (over half still open):
+#: apart from the sequential classes, since their median is only known to be longer.
+NOT_REACHED_COLOUR: Final = "#542788"
 MAX_CLASSES: Final = len(CLASS_COLOURS)
 #: Most groups (areas or categories) a trend by group draws, besides the whole city.
 TREND_TOP: Final = 10
@@ -37,6 +40,7 @@ DECIMALS: Final = {
     "satisfaction": 2,
     "objection": 1,
     "close_median": 1,
+    "overdue_share": 1,
 }
 #: KPIs shown as percentages (rankings hold them as proportions).
 PERCENT_KPIS: Final = frozenset({"sla", "objection"})
@@ -92,6 +96,55 @@ def classify(values: pd.Series, k: int = MAX_CLASSES) -> tuple[pd.Series, list[s
     bins = [float(present.min()), *(float(b) for b in scheme.bins)]
     labels = [f"{bins[i]:,.4g} – {bins[i + 1]:,.4g}" for i in range(len(scheme.bins))]
     return classes, labels
+
+
+def _finite(value: float) -> bool:
+    return bool(np.isfinite(value))
+
+
+def value_texts(table: pd.DataFrame, kpi: str, lang: Lang) -> list[str]:
+    """Return each area's ``kpi`` as the hover and the area panel show it.
+
+    A number in ``lang``; the Kaplan–Meier median time to close (days) adds its 95 %
+    interval, or, where more than half the cases are still open, says that the median is
+    not reached and is longer than the longest time seen; the overdue share (%) adds the
+    counts it comes from (overdue of open cases).
+    """
+    values = table[kpi].to_numpy(dtype=np.float64, na_value=np.nan)
+    shown = [i18n.number(float(v), lang, DECIMALS[kpi]) for v in values]
+    columns = set(table.columns)
+
+    def floats(column: str) -> np.ndarray:
+        return table[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    if kpi == metrics.CLOSE_MEDIAN and metrics.CLOSE_NOT_REACHED in columns:
+        lo, hi = floats(metrics.CLOSE_MEDIAN_LO), floats(metrics.CLOSE_MEDIAN_HI)
+        longest = floats(metrics.CLOSE_MAX_DAYS)
+        flags = table[metrics.CLOSE_NOT_REACHED].to_numpy(dtype=bool)
+        for i, value in enumerate(values):
+            if flags[i]:
+                days = i18n.number(float(longest[i]), lang, DECIMALS[kpi])
+                shown[i] = i18n.t("median_above", lang, days=days)
+            elif _finite(value) and _finite(lo[i]) and _finite(hi[i]):
+                interval = i18n.t(
+                    "median_interval",
+                    lang,
+                    lo=i18n.number(float(lo[i]), lang, DECIMALS[kpi]),
+                    hi=i18n.number(float(hi[i]), lang, DECIMALS[kpi]),
+                )
+                shown[i] = f"{shown[i]} ({interval})"
+    elif kpi == metrics.OVERDUE_SHARE and metrics.OPEN_AT_END in columns:
+        overdue, still_open = floats(metrics.OVERDUE), floats(metrics.OPEN_AT_END)
+        for i, value in enumerate(values):
+            if _finite(value):
+                shown[i] = i18n.t(
+                    "overdue_of_open",
+                    lang,
+                    share=shown[i],
+                    n=i18n.number(float(overdue[i]), lang),
+                    open=i18n.number(float(still_open[i]), lang),
+                )
+    return shown
 
 
 def _zoom(span_deg: float) -> float:
@@ -191,7 +244,10 @@ def choropleth(
     """Return a classed choropleth of ``kpi`` by area on a blank base (no tiles by default).
 
     One trace per class (the legend), each holding only its own areas' polygons; areas
-    with no value form a grey class of their own, drawn only when there are any.
+    with no value form a grey class of their own, drawn only when there are any. For the
+    median time to close, areas where it is not reached (more than half the cases still
+    open) form a class of their own too, outside the sequential classes, and their hover
+    says so (:func:`value_texts`) instead of showing a number.
 
     Parameters
     ----------
@@ -215,18 +271,29 @@ def choropleth(
     classes, bounds = classify(table[kpi])
     # In Persian "lo تا hi" reads right in RTL, where "lo – hi" would show reversed.
     shown = [b.replace(" – ", " تا ") if lang == "fa" else b for b in bounds]
-    legend = [*(i18n.digits(b, lang) for b in shown), i18n.t(missing_key, lang)]
+    legend = [i18n.digits(b, lang) for b in shown]
+    missing = i18n.t(missing_key, lang)
+    not_reached = i18n.t("median_not_reached_class", lang)
+    flags = (
+        table[metrics.CLOSE_NOT_REACHED].to_numpy(dtype=bool)
+        if kpi == metrics.CLOSE_MEDIAN and metrics.CLOSE_NOT_REACHED in table.columns
+        else np.zeros(len(table), dtype=bool)
+    )
     frame = pd.DataFrame(
         {
             s.CODE: table[s.CODE].astype(str),
             "name": area_name(table, lang),
-            "class": [legend[c] if c >= 0 else legend[-1] for c in classes],
-            "c0": [i18n.number(v, lang, DECIMALS[kpi]) for v in table[kpi].astype("float64")],
+            "class": [
+                legend[c] if c >= 0 else (not_reached if flag else missing)
+                for c, flag in zip(classes, flags, strict=True)
+            ],
+            "c0": value_texts(table, kpi, lang),
             "c1": [i18n.number(float(v), lang) for v in table["volume"]],
         }
     )
-    colours = dict(zip(legend[:-1], CLASS_COLOURS, strict=False))
-    colours[legend[-1]] = NO_DATA_COLOUR
+    colours = dict(zip(legend, CLASS_COLOURS, strict=False))
+    colours[not_reached] = NOT_REACHED_COLOUR
+    colours[missing] = NO_DATA_COLOUR
     cases_label = i18n.t("kpi_volume", lang)
     hover = (
         f"<b>%{{hovertext}}</b><br>{label}: %{{customdata[0]}}<br>"

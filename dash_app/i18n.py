@@ -38,6 +38,10 @@ TABLE: Final[dict[str, tuple[str, str]]] = {
     "kpi_volume": ("تعداد درخواست", "Cases"),
     "kpi_per_10k": ("درخواست به ازای ۱۰ هزار نفر", "Cases per 10,000 residents"),
     "kpi_backlog": ("درخواست‌های باز", "Open cases (backlog)"),
+    "kpi_overdue_share": (
+        "سهم درخواست‌های باز گذشته از مهلت (٪)",
+        "Open cases past their due time (%)",
+    ),
     "kpi_close_days": ("میانگین زمان بستن (روز)", "Mean time to close (days)"),
     "kpi_sla": ("درصد بسته‌شده در مهلت", "Closed on time (%)"),
     "kpi_satisfaction": ("میانگین رضایت (۱ تا ۵)", "Mean satisfaction (1–5)"),
@@ -120,12 +124,29 @@ TABLE: Final[dict[str, tuple[str, str]]] = {
     "median_interval": ("بازه ۹۵٪: {lo} تا {hi}", "95% interval: {lo} – {hi}"),
     "median_not_reached": ("بیش از نیمی باز", "over half still open"),
     "median_open": ("{closed} بسته از {n}", "{closed} of {n} closed"),
-    "close_mean_note": (
-        "زمان بستن روی نقشه میانگین درخواست‌های بسته است؛ میانه کاپلان–مایر "
-        "(با درخواست‌های باز) در نمای کلی و رتبه‌بندی آمده است.",
-        "Time to close on the map is the mean over closed cases; the Kaplan–Meier median "
-        "(counting open cases) is on the overview and rankings pages.",
+    "map_kpi_note": (
+        "میانه زمان بستن، میانه کاپلان–مایر است و درخواست‌های هنوز باز را هم به حساب می‌آورد؛ "
+        "جایی که بیش از نیمی از درخواست‌ها هنوز باز است، میانه به دست نمی‌آید و جدا نشان "
+        "داده می‌شود. سهم گذشته از مهلت از درخواست‌هایی است که در آخرین لحظه داده‌ها باز "
+        "بوده‌اند.",
+        "The median time to close is the Kaplan–Meier median, which counts the cases still "
+        "open; where more than half are still open it is not reached and is shown apart. "
+        "The overdue share is taken among the cases open at the latest instant of the data.",
     ),
+    "median_above": (
+        "به دست نیامده: بیش از {days} روز (بیش از نیمی هنوز باز)",
+        "not reached: over {days} days (over half still open)",
+    ),
+    "median_not_reached_class": (
+        "میانه به دست نیامده (بیش از نیمی باز)",
+        "Median not reached (over half open)",
+    ),
+    "overdue_of_open": (
+        "{share}٪ ({n} از {open} درخواست باز)",
+        "{share}% ({n} of {open} open cases)",
+    ),
+    "download_geojson": ("دریافت GeoJSON", "Download GeoJSON"),
+    "download_geoparquet": ("دریافت GeoParquet", "Download GeoParquet"),
     "estimate": ("برآورد تعدیل‌شده", "Shrunk estimate"),
     "estimate_interval": ("بازه ۵ تا ۹۵٪ برآورد", "Estimate 5–95% interval"),
     "rank_note": (

@@ -47,6 +47,8 @@ RANK_NOTE: Final = "rank-note"
 RANK_EXCEL: Final = "rank-excel"
 RANK_DOWNLOAD: Final = "rank-download"
 RANK_CSV: Final = "rank-csv"
+RANK_GEOJSON: Final = "rank-geojson"
+RANK_GEOPARQUET: Final = "rank-geoparquet"
 
 # --- trends -------------------------------------------------------------------------------------
 TREND_KPI: Final = "trend-kpi"
@@ -73,6 +75,8 @@ CASES_COUNT: Final = "cases-count"
 CASES_CSV: Final = "cases-csv"
 CASES_EXCEL: Final = "cases-excel"
 CASES_DOWNLOAD: Final = "cases-download"
+CASES_GEOJSON: Final = "cases-geojson"
+CASES_GEOPARQUET: Final = "cases-geoparquet"
 
 # --- quality --------------------------------------------------------------------------------
 QUALITY_VIEW: Final = "quality-view"

@@ -1,4 +1,9 @@
-"""KPIs computed from read-model sums (pure functions on frames; no store access)."""
+"""KPIs of area tables (pure functions on frames; no store access).
+
+:func:`add_kpis` computes the KPIs of read-model sums; :func:`with_close_median` and
+:func:`with_overdue_share` add the map's two KPIs computed from the cases
+(:data:`dash_app.state.CASE_KPIS`) to an area table.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,23 @@ import pandas as pd
 
 from ingest import schema as s
 
+from . import derive
+
 SECONDS_PER_DAY: Final = 86_400.0
+HOURS_PER_DAY: Final = 24.0
+#: Kaplan–Meier median time to close of each area, in days, with its 95 % interval.
+CLOSE_MEDIAN: Final = "close_median"
+CLOSE_MEDIAN_LO: Final = "close_median_lo"
+CLOSE_MEDIAN_HI: Final = "close_median_hi"
+#: The longest time seen (closed or still open), in days: where the median is not reached,
+#: the median is longer than this.
+CLOSE_MAX_DAYS: Final = "close_max_days"
+#: True where an area has cases but more than half of them are still open (no median).
+CLOSE_NOT_REACHED: Final = "close_median_not_reached"
+#: Share of the open cases past their due time (%), with its two counts.
+OVERDUE_SHARE: Final = "overdue_share"
+OPEN_AT_END: Final = "open_at_end"
+OVERDUE: Final = "overdue"
 #: KPIs where a larger value is better (for rankings); the others rank small first.
 HIGHER_IS_BETTER: Final = frozenset({"sla", "satisfaction"})
 POPULATION: Final = "population"
@@ -69,3 +90,76 @@ def sum_measures(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         return pd.DataFrame([totals.to_numpy()], columns=measures).astype(frame[measures].dtypes)
     grouped = frame.groupby(by, observed=True, dropna=True, sort=True)[measures].sum()
     return grouped.reset_index()
+
+
+def _stats_by_code(table: pd.DataFrame, stats: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Return ``stats[columns]`` aligned with ``table``'s rows by area code (NaN if absent)."""
+    keyed = stats.assign(**{s.CODE: stats[s.CODE].astype(str)}).set_index(s.CODE)[columns]
+    return keyed.reindex(pd.Index(table[s.CODE].astype(str)))
+
+
+def with_close_median(table: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with each area's Kaplan–Meier median time to close, in days.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An area table (one row per area, ``code``).
+    stats : pandas.DataFrame
+        :func:`dash_app.derive.area_case_stats` of the same filters and level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with ``close_median``, ``close_median_lo`` and ``close_median_hi``
+        (days; NaN where not reached or without cases), ``close_max_days`` (the longest
+        time seen) and ``close_median_not_reached`` (the area has cases, but more than
+        half are still open at the end of the follow-up).
+    """
+    columns = [
+        derive.CLOSE_N,
+        derive.CLOSE_MEDIAN_H,
+        derive.CLOSE_MEDIAN_LO_H,
+        derive.CLOSE_MEDIAN_HI_H,
+        derive.CLOSE_MAX_H,
+    ]
+    found = _stats_by_code(table, stats, columns)
+    out = table.copy()
+    n = found[derive.CLOSE_N].fillna(0).to_numpy(dtype=np.float64)
+    median = found[derive.CLOSE_MEDIAN_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
+    out[CLOSE_MEDIAN] = median
+    out[CLOSE_MEDIAN_LO] = (
+        found[derive.CLOSE_MEDIAN_LO_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
+    )
+    out[CLOSE_MEDIAN_HI] = (
+        found[derive.CLOSE_MEDIAN_HI_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
+    )
+    out[CLOSE_MAX_DAYS] = found[derive.CLOSE_MAX_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
+    out[CLOSE_NOT_REACHED] = (n > 0) & np.isnan(median)
+    return out
+
+
+def with_overdue_share(table: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with each area's overdue share of its open cases, in percent.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An area table (one row per area, ``code``).
+    overdue : pandas.DataFrame
+        :func:`dash_app.derive.area_overdue` of the same filters and level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with ``open_at_end`` (cases open at the latest instant of the data),
+        ``overdue`` (of them, past their due time) and ``overdue_share`` (%; NaN where no
+        case is open).
+    """
+    columns = [derive.OPEN_N, derive.OVERDUE_N]
+    found = _stats_by_code(table, overdue, columns).fillna(0)
+    out = table.copy()
+    out[OPEN_AT_END] = found[derive.OPEN_N].to_numpy(dtype=np.int64)
+    out[OVERDUE] = found[derive.OVERDUE_N].to_numpy(dtype=np.int64)
+    out[OVERDUE_SHARE] = _ratio(out[OVERDUE], out[OPEN_AT_END], 100.0)
+    return out

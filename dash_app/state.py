@@ -13,8 +13,23 @@ from ingest import schema as s
 from . import i18n
 from .i18n import Lang
 
-#: KPIs every map and ranking can show, in menu order.
+#: KPIs the map can show, in menu order. Most come from the read-model sums
+#: (:data:`SUM_KPIS`); those of :data:`CASE_KPIS` are computed from the cases.
 KPIS: Final = (
+    "volume",
+    "per_10k",
+    "backlog",
+    "overdue_share",
+    "close_median",
+    "sla",
+    "satisfaction",
+    "objection",
+)
+#: Map KPIs read from the cases (column-pruned, filters pushed down) rather than the read
+#: model: the Kaplan–Meier median time to close, and the overdue share of the open cases.
+CASE_KPIS: Final = frozenset({"overdue_share", "close_median"})
+#: KPIs computed from the read-model sums (trends and the public page show these).
+SUM_KPIS: Final = (
     "volume",
     "per_10k",
     "backlog",
@@ -24,6 +39,8 @@ KPIS: Final = (
     "objection",
 )
 DEFAULT_KPI: Final = "volume"
+#: Map KPIs of earlier bookmarks -> the KPI that replaced them.
+KPI_ALIASES: Final = {"close_days": "close_median"}
 #: KPIs the rankings page ranks with :func:`analytics.rank_areas`, default first.
 RANK_KPIS: Final = ("sla", "close_median", "satisfaction", "objection")
 #: Map overlays: density clusters of cases, and groups of duplicate reports.
@@ -56,8 +73,18 @@ def _values(value: object) -> tuple[str, ...]:
 
 
 def kpi_of(value: object) -> str:
-    """Return ``value`` when it names a KPI of :data:`KPIS`, else the default KPI."""
+    """Return the map KPI ``value`` names (:data:`KPIS`), else the default KPI.
+
+    The map's former mean time to close (``close_days``) gives its median.
+    """
+    if isinstance(value, str) and value in KPI_ALIASES:
+        return KPI_ALIASES[value]
     return str(value) if value in KPIS else DEFAULT_KPI
+
+
+def sum_kpi_of(value: object) -> str:
+    """Return ``value`` when it names a read-model KPI (:data:`SUM_KPIS`), else the default."""
+    return str(value) if value in SUM_KPIS else DEFAULT_KPI
 
 
 def rank_kpi_of(value: object) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlencode
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from dash import dcc, html
@@ -15,7 +16,7 @@ from ingest import schema as s
 
 from . import i18n, ids
 from .derive import Median
-from .figures import DECIMALS, PERCENT_KPIS, area_name, kpi_label
+from .figures import DECIMALS, PERCENT_KPIS, area_name, kpi_label, value_texts
 from .i18n import Lang
 from .state import KPIS, Filters, with_query
 
@@ -321,6 +322,34 @@ def table_frame(
     return frame
 
 
+def ranking_geo_frame(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Mapping[str, str]],
+    polygons: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Return ranking rows with each area's polygon, for GeoJSON and GeoParquet downloads.
+
+    Parameters
+    ----------
+    rows, columns : sequence of mapping
+        :func:`ranking_rows` output; the columns keep their ids (``rank``, ``code``,
+        ``name`` …) as names, which GIS tools read more easily than translated headers.
+    polygons : geopandas.GeoDataFrame
+        ``code`` and geometry of the ranked level
+        (:meth:`dash_app.data.DataService.area_polygons`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per ranked area, in the ranking's order, with its polygon in the CRS of
+        ``polygons`` (none where the area has no polygon).
+    """
+    frame = pd.DataFrame(list(rows), columns=[c["id"] for c in columns])
+    shapes = polygons.set_index(polygons["code"].astype(str)).geometry
+    geometry = shapes.reindex(pd.Index(frame["code"].astype(str))).to_numpy()
+    return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=polygons.crs)
+
+
 def case_export_frame(cases: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     """Return the case list with translated headers (timestamps kept for the exporter)."""
     out = pd.DataFrame(cases).copy()
@@ -402,17 +431,21 @@ def case_rows(rows: pd.DataFrame, lang: Lang) -> tuple[list[dict[str, Any]], lis
 
 
 def area_detail(table: pd.DataFrame, code: str | None, lang: Lang) -> html.Div | None:
-    """Return the figures of one clicked area and a link to its cases; None if unknown."""
+    """Return the figures of one clicked area and a link to its cases; None if unknown.
+
+    Every map KPI that ``table`` holds (:meth:`dash_app.data.DataService.map_table` adds
+    those read from the cases only when chosen), as the map's hover shows it.
+    """
     if code is None:
         return None
     rows = table.loc[table[s.CODE].astype(str) == str(code)]
     if rows.empty:
         return None
-    row = rows.iloc[0]
     name = area_name(rows, lang).iloc[0]
     items = [
-        html.Li(f"{kpi_label(kpi, lang)}: {i18n.number(float(row[kpi]), lang, DECIMALS[kpi])}")
+        html.Li(f"{kpi_label(kpi, lang)}: {value_texts(rows, kpi, lang)[0]}")
         for kpi in KPIS
+        if kpi in rows.columns
     ]
     href = "/cases" + with_query(None, area=str(code), lang=lang if lang != "fa" else None)
     return html.Div(

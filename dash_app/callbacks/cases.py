@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Any, Final
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from .. import data, i18n, ids, views
 from ..state import Filters
 from .overview import FILTER_INPUTS
-from .pages import provenance, send
+from .pages import GEO_FORMATS, file_name, provenance, send
 
-#: Download buttons -> export format.
-CASE_FORMATS: Final = {ids.CASES_CSV: "csv", ids.CASES_EXCEL: "xlsx"}
+#: Download buttons -> export format (of :func:`analytics.exports.export_bytes`).
+CASE_FORMATS: Final = {
+    ids.CASES_CSV: "csv",
+    ids.CASES_EXCEL: "xlsx",
+    ids.CASES_GEOJSON: "geojson",
+    ids.CASES_GEOPARQUET: "geoparquet",
+}
 
 
 def cases_outputs(
@@ -30,18 +36,27 @@ def cases_outputs(
 
 
 def cases_download(filters: Filters, area: str | None, lang: i18n.Lang, fmt: str) -> dict[str, Any]:
-    """Return the ``dcc.Download`` payload of every listed case as CSV or Excel.
+    """Return the ``dcc.Download`` payload of every listed case in ``fmt``.
 
-    The rows come from :meth:`dash_app.data.DataService.case_export`, which applies the role
-    rule: a region manager's file holds their own region's cases only, whatever ``area``
-    asks for. Headers are translated; the file carries the ingest-log head.
+    The rows come from :meth:`dash_app.data.DataService.case_export` (CSV, Excel: headers
+    translated) or :meth:`dash_app.data.DataService.case_points` (GeoJSON, GeoParquet: the
+    schema's column names and each case's point in EPSG:4326, x = lon, y = lat), which
+    apply the role rule: a region manager's file holds their own region's cases only,
+    whatever ``area`` asks for. The file carries the ingest-log head.
     """
     from analytics.exports import export_bytes
 
-    frame = views.case_export_frame(data.service().case_export(filters, area), lang)
-    content = export_bytes(frame, fmt, provenance=provenance(filters))
+    svc = data.service()
+    notes = provenance(filters)
+    frame: pd.DataFrame
+    if fmt in GEO_FORMATS:
+        frame = svc.case_points(filters, area)
+        notes["crs"] = "EPSG:4326"
+    else:
+        frame = views.case_export_frame(svc.case_export(filters, area), lang)
+    content = export_bytes(frame, fmt, provenance=notes)
     suffix = f"-{area}" if area else ""
-    return send(content, f"cases{suffix}.{fmt}")
+    return send(content, file_name(f"cases{suffix}", fmt))
 
 
 def register(app: dash.Dash) -> None:
@@ -49,15 +64,14 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.CASES_DOWNLOAD, "data"),
-        Input(ids.CASES_CSV, "n_clicks"),
-        Input(ids.CASES_EXCEL, "n_clicks"),
+        *(Input(button, "n_clicks") for button in CASE_FORMATS),
         *(State(i, "value") for i in ids.FILTERS),
         State(ids.CASES_AREA, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
-    def _download(csv_clicks: int | None, excel_clicks: int | None, *values: Any) -> Any:
-        *inputs, area, lang = values
+    def _download(*values: Any) -> Any:
+        *inputs, area, lang = values[len(CASE_FORMATS) :]
         fmt = CASE_FORMATS.get(str(ctx.triggered_id))
         if fmt is None:
             raise PreventUpdate

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
@@ -12,11 +13,20 @@ from dash.exceptions import PreventUpdate
 from ingest import schema as s
 
 from .. import data, figures, i18n, ids, views
-from ..state import Filters, kpi_of, overlays_of, rank_kpi_of
+from ..state import Filters, kpi_of, overlays_of, rank_kpi_of, sum_kpi_of
 from .overview import FILTER_INPUTS
 
-#: Download buttons -> export format.
-RANK_FORMATS: Final = {ids.RANK_CSV: "csv", ids.RANK_EXCEL: "xlsx"}
+#: Download buttons -> export format (of :func:`analytics.exports.export_bytes`).
+RANK_FORMATS: Final = {
+    ids.RANK_CSV: "csv",
+    ids.RANK_EXCEL: "xlsx",
+    ids.RANK_GEOJSON: "geojson",
+    ids.RANK_GEOPARQUET: "geoparquet",
+}
+#: Formats whose files carry geometries (area polygons, case points), in EPSG:4326.
+GEO_FORMATS: Final = frozenset({"geojson", "geoparquet"})
+#: Export format -> file name suffix (GeoParquet is Parquet: tools open it as ``.parquet``).
+SUFFIXES: Final = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "geoparquet": "parquet"}
 
 
 #: ``trend-by`` choices and the read-model column each groups by.
@@ -26,14 +36,18 @@ TREND_BY = {"none": None, "category": s.CATEGORY, "area": s.RM_AREA_CODE}
 def map_figure(filters: Filters, kpi: str, lang: i18n.Lang, overlays: object = ()) -> go.Figure:
     """Return the choropleth of ``kpi`` for ``filters``, with the chosen ``overlays`` on top.
 
-    ``overlays`` holds kinds of :data:`dash_app.data.OVERLAYS` (``clusters``,
-    ``duplicates``); each adds one marker per cluster.
+    The KPIs read from the cases (:data:`dash_app.state.CASE_KPIS`: the Kaplan–Meier median
+    time to close and the overdue share) are added to the area table only when chosen
+    (:meth:`dash_app.data.DataService.map_table`). ``overlays`` holds kinds of
+    :data:`dash_app.data.OVERLAYS` (``clusters``, ``duplicates``); each adds one marker per
+    cluster.
     """
     svc = data.service()
+    chosen = kpi_of(kpi)
     fig = figures.choropleth(
-        svc.area_table(filters),
+        svc.map_table(filters, chosen),
         svc.map_layer(filters.level),
-        kpi_of(kpi),
+        chosen,
         lang,
         tiles_url=svc.settings.map_tiles_url,
     )
@@ -84,12 +98,16 @@ def clicked_code(click: Any) -> str | None:
     return None if location is None else str(location)
 
 
-def area_detail(click: Any, filters: Filters, lang: i18n.Lang) -> Any:
-    """Return the detail panel of the clicked area (its KPIs and a link to its cases)."""
+def area_detail(click: Any, filters: Filters, lang: i18n.Lang, kpi: object = None) -> Any:
+    """Return the detail panel of the clicked area (its KPIs and a link to its cases).
+
+    The read-model KPIs, and the map's KPI ``kpi`` when it is read from the cases (cached
+    by the map that was clicked).
+    """
     code = clicked_code(click)
     if code is None:
         raise PreventUpdate
-    return views.area_detail(data.service().area_table(filters), code, lang)
+    return views.area_detail(data.service().map_table(filters, kpi_of(kpi)), code, lang)
 
 
 def provenance(filters: Filters) -> dict[str, str]:
@@ -97,6 +115,11 @@ def provenance(filters: Filters) -> dict[str, str]:
     head = data.service().chain_head()
     query = "&".join(f"{k}={v}" for k, v in sorted(filters.to_query().items()))
     return {"chain_head": head.run_hash, "ingest_run": str(head.seq), "filters": query}
+
+
+def file_name(stem: str, fmt: str) -> str:
+    """Return the download's file name: ``stem`` and the suffix of ``fmt``."""
+    return f"{stem}.{SUFFIXES.get(fmt, fmt)}"
 
 
 def send(content: bytes, name: str) -> dict[str, Any]:
@@ -107,17 +130,29 @@ def send(content: bytes, name: str) -> dict[str, Any]:
 def ranking_download(
     filters: Filters, kpi: str, lang: i18n.Lang, fmt: str = "xlsx"
 ) -> dict[str, Any]:
-    """Return the ``dcc.Download`` payload of the ranking table as CSV (UTF-8 with BOM) or Excel.
+    """Return the ``dcc.Download`` payload of the ranking table in ``fmt``.
 
-    The file carries the shown column names and the ingest-log head it was computed from
+    CSV (UTF-8 with BOM) and Excel carry the shown column names; GeoJSON and GeoParquet
+    carry the columns' ids (``rank``, ``name``, ``estimate`` …) and each area's polygon in
+    EPSG:4326 (the map's polygons, :meth:`dash_app.data.DataService.area_polygons`). Every
+    file carries the ingest-log head it was computed from
     (:func:`analytics.exports.export_bytes`).
     """
     from analytics.exports import export_bytes
 
     rows, columns, _ = ranking_table(filters, kpi, lang)
-    frame = views.table_frame(rows, columns)
-    content = export_bytes(frame, fmt, provenance=provenance(filters))
-    return send(content, f"ranking-{rank_kpi_of(kpi)}-{filters.level}.{fmt}")
+    notes = provenance(filters)
+    frame: pd.DataFrame
+    if fmt in GEO_FORMATS:
+        svc = data.service()
+        frame = views.ranking_geo_frame(
+            rows, columns, svc.area_polygons(svc.shown_level(filters.level))
+        )
+        notes["crs"] = "EPSG:4326"
+    else:
+        frame = views.table_frame(rows, columns)
+    content = export_bytes(frame, fmt, provenance=notes)
+    return send(content, file_name(f"ranking-{rank_kpi_of(kpi)}-{filters.level}", fmt))
 
 
 def hotspot_outputs(filters: Filters, lang: i18n.Lang) -> tuple[Any, ...]:
@@ -132,7 +167,7 @@ def trend_figure(filters: Filters, kpi: str, by: str | None, lang: i18n.Lang) ->
     """Return the monthly trend of ``kpi``, split by category or area when asked."""
     column = TREND_BY.get(by or "none")
     monthly = data.service().monthly(filters, column)
-    return figures.kpi_trend(monthly, kpi_of(kpi), lang, column)
+    return figures.kpi_trend(monthly, sum_kpi_of(kpi), lang, column)
 
 
 def register(app: dash.Dash) -> None:
@@ -153,24 +188,24 @@ def register(app: dash.Dash) -> None:
         Output(ids.MAP_DETAIL, "children"),
         Input(ids.MAP_GRAPH, "clickData"),
         *(State(i, "value") for i in ids.FILTERS),
+        State(ids.MAP_KPI, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
     def _map_click(click: Any, *values: Any) -> Any:
-        *inputs, lang = values
-        return area_detail(click, Filters.from_inputs(*inputs), i18n.lang_of(lang))
+        *inputs, kpi, lang = values
+        return area_detail(click, Filters.from_inputs(*inputs), i18n.lang_of(lang), kpi)
 
     @app.callback(
         Output(ids.RANK_DOWNLOAD, "data"),
-        Input(ids.RANK_CSV, "n_clicks"),
-        Input(ids.RANK_EXCEL, "n_clicks"),
+        *(Input(button, "n_clicks") for button in RANK_FORMATS),
         *(State(i, "value") for i in ids.FILTERS),
         State(ids.RANK_KPI, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
-    def _download(csv_clicks: int | None, excel_clicks: int | None, *values: Any) -> Any:
-        *inputs, kpi, lang = values
+    def _download(*values: Any) -> Any:
+        *inputs, kpi, lang = values[len(RANK_FORMATS) :]
         fmt = RANK_FORMATS.get(str(ctx.triggered_id))
         if fmt is None:
             raise PreventUpdate

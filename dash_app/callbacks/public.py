@@ -8,13 +8,13 @@ import dash
 from dash import Input, Output, State
 
 from .. import data, figures, i18n, ids, views
-from ..state import kpi_of, level_of
+from ..state import level_of, sum_kpi_of
 
 
 def public_outputs(level: str | None, kpi: str | None, lang: i18n.Lang) -> tuple[Any, ...]:
     """Return (map, bar chart, table rows, table columns, chain-head text) of the public page."""
     svc = data.service()
-    chosen_kpi = kpi_of(kpi)
+    chosen_kpi = sum_kpi_of(kpi)
     table = svc.public_table(level_of(level), chosen_kpi)
     rows, columns = views.public_rows(table, chosen_kpi, lang)
     head = svc.chain_head()

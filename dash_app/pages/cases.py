@@ -45,6 +45,12 @@ def layout(**query: Any) -> html.Div:
             [
                 html.Button(i18n.t("download_csv", lang), id=ids.CASES_CSV, className="button"),
                 html.Button(i18n.t("excel", lang), id=ids.CASES_EXCEL, className="button"),
+                html.Button(
+                    i18n.t("download_geojson", lang), id=ids.CASES_GEOJSON, className="button"
+                ),
+                html.Button(
+                    i18n.t("download_geoparquet", lang), id=ids.CASES_GEOPARQUET, className="button"
+                ),
             ],
             className="buttons",
         ),

@@ -44,7 +44,7 @@ def layout(**query: Any) -> html.Div:
             className="filter-bar",
         ),
         html.P(
-            f"{i18n.t('close_mean_note', lang)} {i18n.t('overlay_note', lang)}",
+            f"{i18n.t('map_kpi_note', lang)} {i18n.t('overlay_note', lang)}",
             id=ids.MAP_OVERLAY_NOTE,
             className="note",
         ),

@@ -8,7 +8,7 @@ import dash
 from dash import dash_table, dcc, html
 
 from .. import data, i18n, ids, views
-from ..state import KPIS, kpi_of
+from ..state import SUM_KPIS, sum_kpi_of
 
 dash.register_page(__name__, path="/public", name="public", title="Tehran 137 — public")  # type: ignore[no-untyped-call]
 
@@ -40,7 +40,7 @@ def layout(**query: Any) -> html.Div:
                         ],
                         className="filter",
                     ),
-                    views.kpi_select(ids.PUB_KPI, kpi_of(query.get("kpi")), lang, KPIS),
+                    views.kpi_select(ids.PUB_KPI, sum_kpi_of(query.get("kpi")), lang, SUM_KPIS),
                 ],
                 className="filter-bar",
             ),

@@ -1,4 +1,7 @@
-"""Rankings: areas ranked with intervals and the minimum-volume rule, CSV and Excel export."""
+"""Rankings: areas ranked with intervals and the minimum-volume rule, with four exports.
+
+CSV and Excel hold the table; GeoJSON and GeoParquet add the area polygons (EPSG:4326).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,12 @@ def layout(**query: Any) -> html.Div:
             [
                 html.Button(i18n.t("download_csv", lang), id=ids.RANK_CSV, className="button"),
                 html.Button(i18n.t("excel", lang), id=ids.RANK_EXCEL, className="button"),
+                html.Button(
+                    i18n.t("download_geojson", lang), id=ids.RANK_GEOJSON, className="button"
+                ),
+                html.Button(
+                    i18n.t("download_geoparquet", lang), id=ids.RANK_GEOPARQUET, className="button"
+                ),
             ],
             className="buttons",
         ),

@@ -8,7 +8,7 @@ import dash
 from dash import dcc, html
 
 from .. import i18n, ids, views
-from ..state import kpi_of
+from ..state import SUM_KPIS, sum_kpi_of
 from .common import manager_page
 
 dash.register_page(__name__, path="/trends", name="trends", title="Tehran 137 — trends")  # type: ignore[no-untyped-call]
@@ -27,7 +27,7 @@ def layout(**query: Any) -> html.Div:
         query,
         html.Div(
             [
-                views.kpi_select(ids.TREND_KPI, kpi_of(query.get("kpi")), lang),
+                views.kpi_select(ids.TREND_KPI, sum_kpi_of(query.get("kpi")), lang, SUM_KPIS),
                 html.Div(
                     [
                         html.Label(i18n.t("trend_by", lang), htmlFor=ids.TREND_BY),

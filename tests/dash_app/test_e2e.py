@@ -120,6 +120,35 @@ def test_changing_a_filter_changes_the_map(served: Any) -> None:
     assert dash_duo.get_logs() == []
 
 
+MAP_LEGEND_JS = (
+    f"var g = document.querySelector('#{ids.MAP_GRAPH} .js-plotly-plot');"
+    "if (!g || !g.layout || !g.layout.legend || !g.layout.legend.title) { return ''; }"
+    "return g.layout.legend.title.text;"
+)
+
+
+def test_the_map_shows_the_kpis_read_from_the_cases(served: Any, artifacts_dir: Path) -> None:
+    dash_duo = served
+    _login(dash_duo, *MANAGER)
+    _open(dash_duo, "/map?lang=en&level=region")
+    dash_duo.wait_for_element(f"#{ids.MAP_GRAPH} .maplibregl-canvas", timeout=TIMEOUT_S)
+    until(lambda: dash_duo.driver.execute_script(MAP_LEGEND_JS) == "Cases", timeout=TIMEOUT_S)
+    for key, label in (
+        ("overdue_share", "Open cases past their due time (%)"),
+        ("close_median", "Median time to close (days)"),
+    ):
+        dash_duo.select_dcc_dropdown(f"#{ids.MAP_KPI}", value=label)
+
+        def legend_shows(expected: str = label) -> bool:
+            return bool(dash_duo.driver.execute_script(MAP_LEGEND_JS) == expected)
+
+        until(legend_shows, timeout=TIMEOUT_S)
+        until(lambda: dash_duo.driver.execute_script(MAP_LOCATIONS_JS) == 4, timeout=TIMEOUT_S)
+        until(lambda k=key: f"kpi={k}" in dash_duo.driver.current_url, timeout=TIMEOUT_S)
+        dash_duo.driver.save_screenshot(str(artifacts_dir / f"dash-map-{key}-en.png"))
+    assert dash_duo.get_logs() == []
+
+
 def test_language_switch_flips_direction(served: Any) -> None:
     dash_duo = served
     _open(dash_duo, "/public")
