@@ -13,8 +13,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from analytics.exports import read_provenance, sidecar_path
 from analytics.hotspots.grid import metric_xy, to_lonlat
 from geo.store import open_store
+from geo.store.chain import GENESIS_HASH
 from geo.synthetic_geography import synthetic_boundaries
 from ingest import schema as s
 from t137.commands import analyze
@@ -66,6 +68,15 @@ def store_url(
     path = tmp_path_factory.mktemp("analyze") / "store"
     with open_store(path) as store:
         store.write_boundaries(boundaries)
+        store.upsert_cases(cases)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def bare_store(tmp_path_factory: pytest.TempPathFactory, cases: gpd.GeoDataFrame) -> str:
+    """A store with the cases and no boundaries."""
+    path = tmp_path_factory.mktemp("analyze-bare") / "store"
+    with open_store(path) as store:
         store.upsert_cases(cases)
     return str(path)
 
@@ -226,12 +237,9 @@ def test_emerging_hotspots_on_h3_cells(
 
 
 def test_neighborhood_hotspots_without_boundaries_fail_clearly(
-    runner: CliRunner, app: typer.Typer, tmp_path: Path, cases: gpd.GeoDataFrame
+    runner: CliRunner, app: typer.Typer, bare_store: str
 ) -> None:
-    path = tmp_path / "bare"
-    with open_store(path) as store:
-        store.upsert_cases(cases)
-    result = runner.invoke(app, ["hotspots", "--store", str(path), "--level", "neighborhood"])
+    result = runner.invoke(app, ["hotspots", "--store", bare_store, "--level", "neighborhood"])
     assert_one_sentence_error(result, "no boundaries")
 
 
@@ -271,16 +279,71 @@ def test_unknown_metric_is_one_sentence(
     assert_one_sentence_error(result, "--metric 'nope' is unknown")
 
 
+@pytest.mark.parametrize("command", ["kpis", "rank", "hotspots"])
 def test_bad_suffix_is_refused_before_any_work(
+    runner: CliRunner, app: typer.Typer, tmp_path: Path, command: str
+) -> None:
+    never = tmp_path / "never-opened"  # the store would be created if it were opened
+    out = tmp_path / "table.txt"
+    result = runner.invoke(app, [command, "--store", str(never), "--out", str(out)])
+    assert_one_sentence_error(result, "'table.txt'", ".csv", ".xlsx", ".parquet", ".geojson")
+    assert not out.exists()
+    assert not never.exists()
+
+
+def test_city_kpis_cannot_be_drawn_and_say_so_before_any_work(
+    runner: CliRunner, app: typer.Typer, tmp_path: Path
+) -> None:
+    never = tmp_path / "never-opened"
+    out = tmp_path / "city.geojson"
+    args = ["kpis", "--store", str(never), "--level", "city", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert_one_sentence_error(result, "no city code column", "csv")
+    assert not out.exists()
+    assert not never.exists()
+
+
+def test_hotspots_csv_and_kpis_geojson_are_now_written(
     runner: CliRunner, app: typer.Typer, store_url: str, tmp_path: Path
 ) -> None:
-    out = tmp_path / "kpis.txt"
-    result = runner.invoke(app, ["kpis", "--store", store_url, "--out", str(out)])
-    assert_one_sentence_error(result, ".csv", ".xlsx", ".parquet")
+    """Every command writes every format of `t137 export` (a superset of the old suffixes)."""
+    csv = tmp_path / "gistar.csv"
+    payload = run_json(runner, app, ["hotspots", "--store", store_url, "--out", str(csv)])
+    table = pd.read_csv(csv, encoding="utf-8-sig")
+    assert len(table) == payload["n_units"] == 12
+    shapes = gpd.GeoSeries.from_wkt(table["geometry"], crs="EPSG:4326")
+    box = shapes.bounds  # Tehran in lon/lat degrees, not EPSG:32639 metres
+    assert box["minx"].between(50.5, 52.5).all()
+    assert box["maxy"].between(35.0, 36.5).all()
+    geojson = tmp_path / "kpis.geojson"
+    args = ["kpis", "--store", store_url, "--level", "region", "--period", "none"]
+    run_json(runner, app, [*args, "--out", str(geojson)])
+    areas = gpd.read_file(geojson)
+    assert areas.crs.to_epsg() == 4326
+    assert areas.geometry.notna().sum() == 3  # the three regions; the unassigned row has none
+    assert int(areas["volume"].sum()) == N_CASES + PLANTED
+
+
+def test_kpis_geojson_without_boundaries_says_so(
+    runner: CliRunner, app: typer.Typer, bare_store: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "kpis.geojson"
+    result = runner.invoke(app, ["kpis", "--store", bare_store, "--out", str(out)])
+    assert_one_sentence_error(result, "holds no neighborhood boundaries", "csv")
     assert not out.exists()
-    geo_out = tmp_path / "h.csv"
-    result = runner.invoke(app, ["hotspots", "--store", store_url, "--out", str(geo_out)])
-    assert_one_sentence_error(result, ".geojson")
+
+
+def test_a_store_without_runs_labels_files_with_the_genesis_head(
+    runner: CliRunner, app: typer.Typer, store_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "rank.parquet"
+    args = ["rank", "--store", store_url, "--level", "region", "--n-boot", "50"]
+    run_json(runner, app, [*args, "--out", str(out)])
+    notes = read_provenance(out)
+    assert notes["chain_head"] == GENESIS_HASH
+    assert notes["table"] == "ranking"
+    assert json.loads(notes["options"])["level"] == "region"
+    assert json.loads(sidecar_path(out).read_text(encoding="utf-8"))["rows"] == 3
 
 
 def test_empty_store_and_empty_window_say_so(

@@ -12,9 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from analytics.exports import read_provenance, sidecar_path
+from geo.errors import InputError
 from geo.store import open_store
 from ingest import schema as s
 from t137.cli import app
+from t137.commands.tables import save_table
 from tests.report.synthetic_store import build_report_store
 
 
@@ -115,3 +117,142 @@ def test_errors(store: tuple[str, str], tmp_path: Path, args: list[str], message
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- one code path: `t137 kpis|rank|hotspots --out` and `t137 export` write the same files ----
+TABLES = {
+    "kpis": ["kpis", "--level", "region"],
+    "rank": ["rank", "--level", "region", "--n-boot", "100"],
+    "hotspots": ["hotspots", "--method", "gistar", "--level", "neighborhood"],
+}
+
+
+def _both(table: str, store_path: str, folder: Path, suffix: str) -> tuple[Path, Path]:
+    """Write ``table`` with the analysis command and with ``t137 export``; return both files."""
+    analysis, export = folder / f"analysis{suffix}", folder / f"export{suffix}"
+    args = TABLES[table]
+    for command, out in (([], analysis), (["export"], export)):
+        argv = [*command, *args, "--store", store_path, "--out", str(out), "--json"]
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 0, result.stderr
+    return analysis, export
+
+
+def _stamp_free(path: Path) -> bytes:
+    """The file's bytes with its one varying note, the generation time, blanked."""
+    stamp = read_provenance(path)["generated_at"]
+    assert len(stamp) == len("2026-01-01T00:00:00Z")
+    return path.read_bytes().replace(stamp.encode(), b"<generated_at>")
+
+
+def _notes(path: Path) -> dict[str, str]:
+    notes = read_provenance(path)
+    del notes["generated_at"]
+    return notes
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_both_commands_write_byte_identical_csv(
+    store: tuple[str, str], tmp_path: Path, table: str
+) -> None:
+    path, head = store
+    analysis, export = _both(table, path, tmp_path, ".csv")
+    assert _stamp_free(analysis) == _stamp_free(export)
+    assert analysis.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_provenance(analysis)["chain_head"] == head
+
+
+def _read_back(path: Path) -> pd.DataFrame:
+    """The table in a Parquet or XLSX file (XLSX: sheet data, generation time left out)."""
+    if path.suffix == ".xlsx":
+        sheet = pd.read_excel(path, sheet_name="data", engine="openpyxl")
+        return sheet.drop(columns="t137_generated_at")
+    try:
+        return gpd.read_parquet(path)
+    except ValueError:  # plain Parquet: no geometry
+        return pd.read_parquet(path)
+
+
+@pytest.mark.parametrize(
+    ("table", "suffix"),
+    [(table, ".parquet") for table in TABLES] + [("kpis", ".xlsx"), ("rank", ".xlsx")],
+)
+def test_both_commands_write_equal_parquet_and_xlsx(
+    store: tuple[str, str], tmp_path: Path, table: str, suffix: str
+) -> None:
+    path, head = store
+    analysis, export = _both(table, path, tmp_path, suffix)
+    ours = _read_back(analysis)
+    pd.testing.assert_frame_equal(ours, _read_back(export))
+    assert isinstance(ours, gpd.GeoDataFrame) == (table == "hotspots")
+    assert _notes(analysis) == _notes(export)
+    assert _notes(analysis)["chain_head"] == head
+    if suffix == ".xlsx":
+        assert set(ours["t137_chain_head"]) == {head}
+
+
+@pytest.mark.parametrize(
+    ("args", "suffix", "table"),
+    [
+        (["kpis", "--level", "region"], ".csv", "kpis"),
+        (["kpis", "--level", "region"], ".xlsx", "kpis"),
+        (["rank", "--level", "neighborhood", "--n-boot", "50"], ".geojson", "ranking"),
+        (["hotspots", "--method", "gistar"], ".geojson", "hotspots"),
+    ],
+)
+def test_analysis_commands_write_the_chain_head(
+    store: tuple[str, str], tmp_path: Path, args: list[str], suffix: str, table: str
+) -> None:
+    path, head = store
+    out = tmp_path / f"table{suffix}"
+    result = CliRunner().invoke(app, [*args, "--store", path, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["out"] == str(out)  # the summary is the command's own
+    notes = read_provenance(out)
+    assert notes["chain_head"] == head
+    assert notes["table"] == table
+    assert notes["store"] == path
+    sidecar = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
+    assert sidecar["chain_head"] == head
+    assert sidecar["file"] == out.name
+    if suffix == ".csv":
+        frame = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+        assert set(frame["t137_chain_head"]) == {head}
+
+
+@pytest.mark.parametrize("command", [[], ["export"]])
+@pytest.mark.parametrize("table", list(TABLES))
+def test_a_wrong_suffix_is_refused_by_both_commands(
+    tmp_path: Path, command: list[str], table: str
+) -> None:
+    never = tmp_path / "never-opened"
+    out = tmp_path / "table.docx"
+    argv = [*command, table, "--store", str(never), "--out", str(out)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: Cannot tell the export format of 'table.docx'")
+    for suffix in (".csv", ".xlsx", ".geojson", ".parquet", ".geoparquet"):
+        assert suffix in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not never.exists()  # refused before the store was opened
+
+
+def test_a_table_is_not_labelled_with_a_head_the_store_moved_away_from(
+    store: tuple[str, str], tmp_path: Path
+) -> None:
+    path, head = store
+    out = tmp_path / "stale.csv"
+    stale = "f" * len(head)
+    with pytest.raises(InputError, match="received an ingest run"):
+        save_table(
+            pd.DataFrame({"x": [1]}), out, "csv", url=path, head=stale, table="kpis", options={}
+        )
+    assert not out.exists()
+    saved = save_table(
+        pd.DataFrame({"x": [1]}), out, "csv", url=path, head=head, table="kpis", options={}
+    )
+    assert saved.chain_head == head
+    assert saved.sidecar.exists()
