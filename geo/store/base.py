@@ -524,9 +524,9 @@ class CaseStore(ABC):
     def data_version(self) -> str:
         """Return a short token that changes whenever what a reader sees may have changed.
 
-        It changes with every ingest run and every read-model refresh (and, in the embedded
-        store, with every write), and stays the same while nothing is written, so caches
-        can key on it. It is cheap: one small read, never a scan of the cases.
+        It changes with every ingest run and every read-model refresh that changes the model
+        (and, in the embedded store, with every write), and stays the same while nothing is
+        written, so caches can key on it. It is cheap: one small read, never a scan of the cases.
         """
 
     # -- read model ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from ..chain import GENESIS_HASH
 from ..embedded_arrow import arrow_to_cases
 from ..filters import CaseFilter
 from ..read_model import check_sum_keys, normalize_read_model, normalize_sums
-from . import read_model_sql
+from . import read_model_refresh, read_model_sql
 from .connect import create_engine, describe, parse_url, redacted, unreachable
 from .copy_load import copy_into, to_arrow
 from .migrate import SchemaState, head_revision, schema_state, upgrade
@@ -349,11 +349,11 @@ class PostgisStore(CaseStore):
         return runs_frame([IngestRun.from_record(dict(row)) for row in rows])
 
     def data_version(self) -> str:
-        """Return the last run's ``seq`` and hash, and the read model's table identity.
+        """Return the last run's ``seq`` and hash, and the read model's version.
 
-        A refresh builds the read model in a new table that takes the old one's place
-        (:func:`geo.store.postgis.read_model_sql.refresh`), so the table's OID changes with
-        every refresh.
+        The version (``read_model_state.version``) counts the refreshes that changed the
+        model; it is committed with the model, so a reader never pairs a new token with
+        an old model. A refresh that finds nothing dirty leaves it alone.
         """
         runs = TABLES[INGEST_RUNS]
         last = (
@@ -361,12 +361,11 @@ class PostgisStore(CaseStore):
             .order_by(runs.c[s.RUN_SEQ].desc())
             .limit(1)
         )
-        model = sa.select(sa.cast(sa.func.to_regclass(TABLES[READ_MODEL].name), sa.Integer))
         with self._reading() as connection:
             row = connection.execute(last).first()
-            oid = connection.execute(model).scalar_one_or_none()
+            model = read_model_refresh.version(connection)
         run = "0:genesis" if row is None else f"{row[0]}:{row[1]}"
-        return f"postgis:{run}:{oid}"
+        return f"postgis:{run}:{model}"
 
     def last_run(self) -> IngestRun | None:
         """Return the most recent ingest run, or None when there is none."""
@@ -374,10 +373,22 @@ class PostgisStore(CaseStore):
             return _last_run(connection)
 
     # -- read model ----------------------------------------------------------------------------
-    def refresh_read_model(self) -> int:
-        """Recompute the ``read_model`` summary table from the cases; return its row count."""
+    def refresh_read_model(self, *, full: bool = False) -> int:
+        """Bring the ``read_model`` table up to date with the cases; return its row count.
+
+        Only the Asia/Tehran days whose cases changed since the last refresh are
+        recomputed (triggers on ``cases`` record them, whoever writes); nothing is written
+        when none changed; many changed days, an empty model or ``full=True`` rebuild the
+        whole model (:func:`geo.store.postgis.read_model_refresh.refresh`). One
+        transaction under the writer lock.
+
+        Parameters
+        ----------
+        full : bool, default False
+            Rebuild every day.
+        """
         with self._writing() as connection:
-            return read_model_sql.refresh(connection)
+            return read_model_refresh.refresh(connection, full=full).rows
 
     def read_read_model(
         self,

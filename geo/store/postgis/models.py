@@ -7,6 +7,10 @@ migration); timestamps are ``timestamptz`` (UTC instants, microsecond resolution
 The case geometry is a *generated* column, ``POINT(lon lat)`` in EPSG:4326, computed by
 the server from ``lon``/``lat``: the two can never disagree, and loads need not send it.
 ``row_digest`` (migration 0002) is a hash of the rest of the case, for cheap re-writes.
+``read_model_dirty`` and ``read_model_state`` (migration 0004) drive the incremental
+read-model refresh; the triggers on ``cases`` that fill ``read_model_dirty`` and the SQL
+function of the local day are not tables, so they live in the migration only (their
+names are in :mod:`geo.store.postgis.dirty_days`).
 The Alembic migration in :mod:`geo.store.postgis.migrations` creates exactly these
 tables; :class:`geo.store.postgis.PostgisStore` checks the revision when it opens.
 """
@@ -29,6 +33,8 @@ BOUNDARIES: Final = "boundaries"
 QUARANTINE: Final = "quarantine"
 INGEST_RUNS: Final = "ingest_runs"
 READ_MODEL: Final = "read_model"
+READ_MODEL_DIRTY: Final = "read_model_dirty"
+READ_MODEL_STATE: Final = "read_model_state"
 #: Name of the surrogate key of append-only tables (events, quarantine).
 ROW_ID: Final = "id"
 #: Name of the column holding a case's content digest (:mod:`geo.store.postgis.digest`).
@@ -224,6 +230,27 @@ class ReadModelRow(Base):
         sa.Index(f"ix_{READ_MODEL}_{s.RM_LEVEL}_{s.RM_AREA_CODE}", s.RM_LEVEL, s.RM_AREA_CODE),
         sa.Index(f"ix_{READ_MODEL}_{s.RM_DAY}", s.RM_DAY),
     )
+
+
+class ReadModelDirtyDay(Base):
+    """One Asia/Tehran day whose read-model rows may be stale (filled by triggers on cases)."""
+
+    __tablename__ = READ_MODEL_DIRTY
+
+    day: Mapped[dt.date] = mapped_column(s.RM_DAY, sa.Date, primary_key=True)
+
+
+class ReadModelState(Base):
+    """The read model's one-row bookkeeping: version, row count, last refresh."""
+
+    __tablename__ = READ_MODEL_STATE
+
+    id: Mapped[int] = mapped_column(ROW_ID, sa.SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column("version", sa.BigInteger, nullable=False)
+    row_count: Mapped[int] = mapped_column("row_count", sa.BigInteger, nullable=False)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column("refreshed_at", TimestampTZ)
+
+    __table_args__ = (sa.CheckConstraint(f"{ROW_ID} = 1", name="ck_read_model_state_one_row"),)
 
 
 #: The tables of the store, by name.

@@ -6,8 +6,10 @@ SETS``, a set per level), ``day`` is the Asia/Tehran date of ``created_at``, mis
 form their own groups (``GROUP BY`` does the same), and durations are summed in ``double
 precision`` (``date_part('epoch', …)``, exact to the microsecond).
 
-:func:`refresh` builds the new model in a new table that replaces ``read_model`` in the
-caller's transaction, so readers see the old model until the new one is committed.
+:func:`rebuild` builds the whole model in a new table that replaces ``read_model`` in the
+caller's transaction, so readers see the old model until the new one is committed;
+:func:`replace_days` recomputes the rows of some local days in place. Which of the two a
+refresh runs is decided by :mod:`geo.store.postgis.read_model_refresh`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ingest import schema as s
 
-from ..base import LOCAL_TZ
+from .dirty_days import day_start, days_parameter, local_day
 from .models import CASES, READ_MODEL, ROW_ID, TABLES
 from .upsert import psycopg_connection
 
@@ -44,18 +46,61 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return sa.func.count().filter(condition)
 
 
-def aggregate_select() -> sa.Select[Any]:
-    """Return the ``SELECT`` computing the read model from the cases table.
+def cases_of_days(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
+    """Return the ``SELECT`` of the cases (of the local days ``days``) and their ``day``.
+
+    Parameters
+    ----------
+    days : sqlalchemy.BindParameter, optional
+        A bound ``date[]`` (:func:`geo.store.postgis.dirty_days.days_parameter`); every
+        case when None.
+
+    Notes
+    -----
+    The days are ``unnest``-ed with their bounds ``[day_start(d), day_start(d + 1))``
+    (:func:`geo.store.postgis.dirty_days.day_start`, computed once per day in a
+    materialized CTE) and joined to the cases on ``created_at`` in those bounds, which
+    the ``created_at`` index answers (a nested loop of index scans; a hash join over
+    one scan when the days are many), and on the exact test ``local_day(created_at) =
+    d``. Days are distinct, so each case appears at most once.
+    """
+    cases = TABLES[CASES]
+    created = cases.c[s.CREATED_AT]
+    day = local_day(created).label(s.RM_DAY)
+    query = sa.select(*cases.c, day)
+    if days is None:
+        return query
+    listed = (
+        sa.func.unnest(days).table_valued(sa.column(s.RM_DAY, sa.Date)).render_derived(name="d")
+    )
+    listed_day = listed.c[s.RM_DAY]
+    wanted = (
+        sa.select(
+            listed_day.label(s.RM_DAY),
+            day_start(listed_day).label("low"),
+            day_start(listed_day + 1).label("high"),
+        )
+        .cte("wanted")
+        .prefix_with("MATERIALIZED")
+    )
+    on = sa.and_(
+        created >= wanted.c.low,
+        created < wanted.c.high,
+        local_day(created) == wanted.c[s.RM_DAY],
+    )
+    return query.select_from(wanted.join(cases, on))
+
+
+def aggregate_select(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
+    """Return the ``SELECT`` computing the read model from the cases (of ``days``).
 
     One scan of the cases feeds one ``GROUP BY GROUPING SETS``, a set per boundary level
     (the other keys and that level's code); ``GROUPING()`` tells which set a row belongs to,
-    so a missing code still forms its own group at its level.
+    so a missing code still forms its own group at its level. With ``days`` (a bound
+    ``date[]``) only the cases of those local days are read (:func:`cases_of_days`): the
+    rows of the read model for exactly those days.
     """
-    cases = TABLES[CASES]
-    day = sa.cast(
-        sa.func.timezone(sa.literal(LOCAL_TZ, sa.Text), cases.c[s.CREATED_AT]), sa.Date
-    ).label(s.RM_DAY)
-    c = sa.select(*cases.c, day).subquery("c").c
+    c = cases_of_days(days).subquery("c").c
     common = [c[name] for name in s.READ_MODEL_KEYS if name not in (s.RM_LEVEL, s.RM_AREA_CODE)]
     codes = {level: c[s.LEVEL_CODE_COLUMN[level]] for level in s.LEVELS}
     *first, last = s.LEVELS
@@ -129,8 +174,43 @@ def _index_after_load(live: sa.Table, table: sa.Table) -> list[sa.Index]:
     ]
 
 
-def refresh(connection: sa.Connection) -> int:
-    """Replace ``read_model`` by the aggregate of the cases; return its row count.
+def set_aggregate_settings(connection: sa.Connection) -> None:
+    """Set the transaction's planner settings for aggregating many cases.
+
+    Hash-aggregate in memory; groups are nearly as many as rows, so parallel partial
+    aggregates and JIT compilation only add work.
+    """
+    connection.execute(sa.select(sa.func.set_config("work_mem", WORK_MEM, True)))
+    connection.execute(sa.select(sa.func.set_config("max_parallel_workers_per_gather", "0", True)))
+    connection.execute(sa.select(sa.func.set_config("jit", "off", True)))
+
+
+def replace_days(connection: sa.Connection, days: Sequence[dt.date]) -> tuple[int, int]:
+    """Recompute the read-model rows of the local ``days`` in place.
+
+    ``DELETE`` the rows of those days (through the ``day`` index), then ``INSERT`` the
+    aggregate of exactly the cases of those days (:func:`aggregate_select`), both in the
+    caller's transaction, with the days as one bound ``date[]``. Readers see the old rows
+    until the commit.
+
+    Returns
+    -------
+    tuple of (int, int)
+        Rows deleted and rows inserted.
+    """
+    live = TABLES[READ_MODEL]
+    set_aggregate_settings(connection)
+    options = {"preserve_rowcount": True}
+    delete = sa.delete(live).where(live.c[s.RM_DAY] == sa.any_(days_parameter(days)))
+    deleted = int(connection.execute(delete, execution_options=options).rowcount)
+    names = list(s.READ_MODEL_COLUMNS)
+    insert = sa.insert(live).from_select(names, aggregate_select(days_parameter(days)))
+    inserted = int(connection.execute(insert, execution_options=options).rowcount)
+    return deleted, inserted
+
+
+def rebuild(connection: sa.Connection) -> int:
+    """Replace ``read_model`` by the aggregate of all the cases; return its row count.
 
     The new model is built in a new table, indexed, and then takes the old table's place
     (``DROP``, then renames of the table, its key, indexes and identity sequence to the
@@ -139,11 +219,7 @@ def refresh(connection: sa.Connection) -> int:
     appended to an unindexed table instead of being deleted and inserted under indexes.
     """
     live = TABLES[READ_MODEL]
-    # hash-aggregate in memory; groups are nearly as many as rows, so parallel partial
-    # aggregates and JIT compilation only add work
-    connection.execute(sa.select(sa.func.set_config("work_mem", WORK_MEM, True)))
-    connection.execute(sa.select(sa.func.set_config("max_parallel_workers_per_gather", "0", True)))
-    connection.execute(sa.select(sa.func.set_config("jit", "off", True)))
+    set_aggregate_settings(connection)
     table = _shadow(live)
     table.create(connection)
     names = list(s.READ_MODEL_COLUMNS)
