@@ -222,7 +222,12 @@ def as_utc(column: pd.Series, *, what: str) -> pd.Series:
     if values is None:  # pragma: no cover - handled above
         msg = f"{what} column {column.name!r} holds no timestamps."
         raise InputError(msg)
-    out: pd.Series = values.dt.tz_convert(UTC).astype(TIMESTAMP_DTYPE).dt.floor("us")
+    out: pd.Series = values.dt.tz_convert(UTC).astype(TIMESTAMP_DTYPE)
+    nanos = out.array.asi8
+    if ((nanos % 1000 != 0) & (nanos != np.iinfo(np.int64).min)).any():  # NaT aside
+        out = out.dt.floor("us")
+    else:
+        out = out.copy()  # the caller gets its own data, as floor would give
     out.name = column.name
     return out
 
@@ -569,6 +574,8 @@ def require_unique_keys(frame: pd.DataFrame, key: Iterable[str], *, what: str) -
         What the frame holds, for the message.
     """
     columns = list(key)
+    if not _may_repeat(frame, columns):
+        return
     repeated = frame.duplicated(subset=columns, keep="first").to_numpy()
     if repeated.any():
         i = int(np.argmax(repeated))
@@ -578,3 +585,26 @@ def require_unique_keys(frame: pd.DataFrame, key: Iterable[str], *, what: str) -
             f"({int(repeated.sum())} repeats in all); keep one row per key."
         )
         raise InputError(msg)
+
+
+def _may_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """Return False when the rows' ``columns`` are surely distinct (a quick hash test).
+
+    One 64-bit hash per row and a sort: equal hashes are rare, and only when some occur
+    does the caller look for repeats exactly (``DataFrame.duplicated`` hashes every text
+    object into a table, several times slower on millions of rows).
+    """
+    if len(frame) < 2:
+        return False
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for name in columns:
+        values = frame[name].to_numpy(dtype=object)
+        if values[0] is not None and bool((values == values[0]).all()):
+            continue  # one value throughout (a batch's source): it separates no rows
+        try:
+            hashed = pd.util.hash_array(values, categorize=False)
+        except (TypeError, ValueError):  # not all text: let the exact test decide
+            return True
+        combined = combined * np.uint64(0x9E3779B97F4A7C15) + hashed
+    combined.sort()
+    return bool((combined[1:] == combined[:-1]).any())
