@@ -104,20 +104,16 @@ def _require_present_columns(
 
 def as_strings(column: pd.Series, *, what: str) -> pd.Series:
     """Return ``column`` as an ``object`` column of ``str`` with ``None`` where missing."""
-    if column.dtype == object:
-        values = column.to_numpy(dtype=object)
-        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-            # text already: one copy, with None for every kind of missing value
-            text = values.copy()
-            absent = pd.isna(text)
-            if absent.any():
-                text[absent] = None
-            return pd.Series(text, index=column.index, name=column.name, copy=False)
-    missing = column.isna().to_numpy()
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind in ("string", "empty") and column.dtype == object:
-        out = column.copy()
-    elif isinstance(column.dtype, pd.CategoricalDtype):
+        # text already: one copy, with None for every kind of missing value
+        text = column.to_numpy(dtype=object, copy=True)
+        absent = pd.isna(text)
+        if absent.any():
+            text[absent] = None
+        return pd.Series(text, index=column.index, name=column.name, copy=False)
+    missing = column.isna().to_numpy()
+    if isinstance(column.dtype, pd.CategoricalDtype):
         out = column.astype(str).astype(object)
     elif kind in ("bytes", "mixed") or pd.api.types.is_float_dtype(column.dtype):
         # Floats such as 101.0 would become "101.0": refuse rather than guess.
