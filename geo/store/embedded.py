@@ -615,15 +615,14 @@ class EmbeddedStore(CaseStore):
         with self._locked():
             before = self._manifest()
             current = {month: part.path for month, part in before.cases.items()}
-            previous = None
-            if not full and before.read_model is not None:
-                previous = read_basis(self._root / before.read_model.path)
-            if previous is not None and before.read_model is not None:
+            model = None if full else before.read_model
+            previous = None if model is None else read_basis(self._root / model.path)
+            if model is not None and previous is not None:
                 changed = changed_months(previous, current)
                 if not changed:
-                    return before.read_model.rows
+                    return model.rows
                 if not needs_full_refresh(changed, previous):
-                    output = self._merged_read_model(before, before.read_model, changed)
+                    output = self._merged_read_model(before, model, changed)
                     return self._commit_read_model(before, output, current)
             parts = list(before.cases.values())
             table = self._read_parts(parts, CASE_SCHEMA, columns=list(READ_MODEL_INPUTS))
@@ -655,7 +654,7 @@ class EmbeddedStore(CaseStore):
             cases = cases.loc[local_day(cases[s.CREATED_AT]).isin(days).to_numpy()]
         fresh = self._read_model_of(cases.reset_index(drop=True))
         stored = read_for_merge(self._root / model.path, READ_MODEL_SCHEMA)
-        return merge_days(stored, fresh.cast(READ_MODEL_SCHEMA), days)
+        return merge_days(stored, fresh, days)
 
     def _commit_read_model(
         self, before: Manifest, output: pa.Table, basis: Mapping[str, str]
