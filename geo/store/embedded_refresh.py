@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from ingest import schema as s
 
 from .base import LOCAL_TZ
+from .embedded_files import CASE_SCHEMA
 from .read_model import TEXT_KEYS
 
 #: Parquet metadata key of the read-model file holding its basis (month -> case file).
@@ -118,13 +119,12 @@ def created_window(days: Collection[dt.date]) -> pads.Expression:
         else:
             runs.append((day, day))
     field = pads.field(s.CREATED_AT)
+    kind = CASE_SCHEMA.field(s.CREATED_AT).type
     expression: pads.Expression | None = None
     for first, last in runs:
         low = pd.Timestamp(first - dt.timedelta(days=1), tz=_UTC)
         high = pd.Timestamp(last + dt.timedelta(days=2), tz=_UTC)
-        span = (field >= pa.scalar(low, pa.timestamp("us", _UTC))) & (
-            field < pa.scalar(high, pa.timestamp("us", _UTC))
-        )
+        span = (field >= pa.scalar(low, kind)) & (field < pa.scalar(high, kind))
         expression = span if expression is None else expression | span
     if expression is None:
         return pads.scalar(False)
