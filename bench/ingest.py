@@ -212,26 +212,24 @@ def main() -> None:
         pandas_read = _child("baseline", csv_path, "", folder)
         report["baseline_pyarrow_read_csv"] = _baseline(rows, arrow)
         report["baseline_pandas_read_csv"] = _baseline(rows, pandas_read)
-        if not args.skip_embedded:
-            store = str(Path(tmp) / "store")
-            for name in ("embedded_first", "embedded_again"):
-                report[name] = _figures(rows, _child("ingest", csv_path, store, folder), arrow)
+
+        def runs(backend: str, url: str) -> None:
+            """The file, the same file again, then the increment, into the store at ``url``."""
+            for run in ("first", "again"):
+                child = _child("ingest", csv_path, url, folder)
+                report[f"{backend}_{run}"] = _figures(rows, child, arrow)
             if increment_path is not None:
-                report["embedded_increment"] = _increment(
-                    _child("ingest", increment_path, store, folder)
-                )
-            report["load_avg_after_embedded"] = _load()
+                child = _child("ingest", increment_path, url, folder)
+                report[f"{backend}_increment"] = _increment(child)
+            report[f"load_avg_after_{backend}"] = _load()
+
+        if not args.skip_embedded:
+            runs("embedded", str(Path(tmp) / "store"))
         if args.postgis:
             from tests.support.postgres import throwaway_postgis
 
             with throwaway_postgis() as url:
-                for name in ("postgis_first", "postgis_again"):
-                    report[name] = _figures(rows, _child("ingest", csv_path, url, folder), arrow)
-                if increment_path is not None:
-                    report["postgis_increment"] = _increment(
-                        _child("ingest", increment_path, url, folder)
-                    )
-            report["load_avg_after_postgis"] = _load()
+                runs("postgis", url)
     report["goal_rows_per_s"] = GOAL_ROWS_PER_S
     report["goal_postgis_rows_per_s"] = GOAL_POSTGIS_ROWS_PER_S
     report["goal_peak_gb"] = GOAL_PEAK_GB
