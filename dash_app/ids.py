@@ -77,6 +77,19 @@ CASES_EXCEL: Final = "cases-excel"
 CASES_DOWNLOAD: Final = "cases-download"
 CASES_GEOJSON: Final = "cases-geojson"
 CASES_GEOPARQUET: Final = "cases-geoparquet"
+#: Download buttons -> export format (of :func:`analytics.exports.export_bytes`).
+RANK_DOWNLOADS: Final = {
+    RANK_CSV: "csv",
+    RANK_EXCEL: "xlsx",
+    RANK_GEOJSON: "geojson",
+    RANK_GEOPARQUET: "geoparquet",
+}
+CASES_DOWNLOADS: Final = {
+    CASES_CSV: "csv",
+    CASES_EXCEL: "xlsx",
+    CASES_GEOJSON: "geojson",
+    CASES_GEOPARQUET: "geoparquet",
+}
 
 # --- quality --------------------------------------------------------------------------------
 QUALITY_VIEW: Final = "quality-view"

@@ -186,6 +186,26 @@ def filter_bar(
     )
 
 
+#: Label (translation key) of the download button of each export format.
+DOWNLOAD_LABELS: Final = {
+    "csv": "download_csv",
+    "xlsx": "excel",
+    "geojson": "download_geojson",
+    "geoparquet": "download_geoparquet",
+}
+
+
+def download_buttons(buttons: Mapping[str, str], lang: Lang) -> html.Div:
+    """Return a row of download buttons: ``buttons`` maps each button id to its format."""
+    return html.Div(
+        [
+            html.Button(i18n.t(DOWNLOAD_LABELS[fmt], lang), id=button, className="button")
+            for button, fmt in buttons.items()
+        ],
+        className="buttons",
+    )
+
+
 def kpi_select(component_id: str, kpi: str, lang: Lang, kpis: Sequence[str] = KPIS) -> html.Div:
     """Return a KPI selector (a single-choice dropdown)."""
     options = [(k, kpi_label(k, lang)) for k in kpis]

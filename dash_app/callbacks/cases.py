@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import dash
 import pandas as pd
@@ -13,14 +13,6 @@ from .. import data, i18n, ids, views
 from ..state import Filters
 from .overview import FILTER_INPUTS
 from .pages import GEO_FORMATS, file_name, provenance, send
-
-#: Download buttons -> export format (of :func:`analytics.exports.export_bytes`).
-CASE_FORMATS: Final = {
-    ids.CASES_CSV: "csv",
-    ids.CASES_EXCEL: "xlsx",
-    ids.CASES_GEOJSON: "geojson",
-    ids.CASES_GEOPARQUET: "geoparquet",
-}
 
 
 def cases_outputs(
@@ -64,15 +56,15 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.CASES_DOWNLOAD, "data"),
-        *(Input(button, "n_clicks") for button in CASE_FORMATS),
+        *(Input(button, "n_clicks") for button in ids.CASES_DOWNLOADS),
         *(State(i, "value") for i in ids.FILTERS),
         State(ids.CASES_AREA, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
     def _download(*values: Any) -> Any:
-        *inputs, area, lang = values[len(CASE_FORMATS) :]
-        fmt = CASE_FORMATS.get(str(ctx.triggered_id))
+        *inputs, area, lang = values[len(ids.CASES_DOWNLOADS) :]
+        fmt = ids.CASES_DOWNLOADS.get(str(ctx.triggered_id))
         if fmt is None:
             raise PreventUpdate
         return cases_download(Filters.from_inputs(*inputs), area, i18n.lang_of(lang), fmt)

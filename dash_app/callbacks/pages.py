@@ -16,13 +16,6 @@ from .. import data, figures, i18n, ids, views
 from ..state import Filters, kpi_of, overlays_of, rank_kpi_of, sum_kpi_of
 from .overview import FILTER_INPUTS
 
-#: Download buttons -> export format (of :func:`analytics.exports.export_bytes`).
-RANK_FORMATS: Final = {
-    ids.RANK_CSV: "csv",
-    ids.RANK_EXCEL: "xlsx",
-    ids.RANK_GEOJSON: "geojson",
-    ids.RANK_GEOPARQUET: "geoparquet",
-}
 #: Formats whose files carry geometries (area polygons, case points), in EPSG:4326.
 GEO_FORMATS: Final = frozenset({"geojson", "geoparquet"})
 #: Export format -> file name suffix (GeoParquet is Parquet: tools open it as ``.parquet``).
@@ -198,15 +191,15 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.RANK_DOWNLOAD, "data"),
-        *(Input(button, "n_clicks") for button in RANK_FORMATS),
+        *(Input(button, "n_clicks") for button in ids.RANK_DOWNLOADS),
         *(State(i, "value") for i in ids.FILTERS),
         State(ids.RANK_KPI, "value"),
         State(ids.F_LANG, "data"),
         prevent_initial_call=True,
     )
     def _download(*values: Any) -> Any:
-        *inputs, kpi, lang = values[len(RANK_FORMATS) :]
-        fmt = RANK_FORMATS.get(str(ctx.triggered_id))
+        *inputs, kpi, lang = values[len(ids.RANK_DOWNLOADS) :]
+        fmt = ids.RANK_DOWNLOADS.get(str(ctx.triggered_id))
         if fmt is None:
             raise PreventUpdate
         return ranking_download(Filters.from_inputs(*inputs), kpi, i18n.lang_of(lang), fmt)

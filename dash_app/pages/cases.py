@@ -7,7 +7,7 @@ from typing import Any
 import dash
 from dash import dash_table, dcc, html
 
-from .. import auth, data, i18n, ids
+from .. import auth, data, i18n, ids, views
 from ..figures import area_name
 from .common import manager_page
 
@@ -41,19 +41,7 @@ def layout(**query: Any) -> html.Div:
             className="filter",
         ),
         html.P(id=ids.CASES_COUNT, className="note"),
-        html.Div(
-            [
-                html.Button(i18n.t("download_csv", lang), id=ids.CASES_CSV, className="button"),
-                html.Button(i18n.t("excel", lang), id=ids.CASES_EXCEL, className="button"),
-                html.Button(
-                    i18n.t("download_geojson", lang), id=ids.CASES_GEOJSON, className="button"
-                ),
-                html.Button(
-                    i18n.t("download_geoparquet", lang), id=ids.CASES_GEOPARQUET, className="button"
-                ),
-            ],
-            className="buttons",
-        ),
+        views.download_buttons(ids.CASES_DOWNLOADS, lang),
         dcc.Download(id=ids.CASES_DOWNLOAD),
         dash_table.DataTable(  # type: ignore[attr-defined]
             id=ids.CASES_TABLE,

@@ -27,19 +27,7 @@ def layout(**query: Any) -> html.Div:
         query,
         views.kpi_select(ids.RANK_KPI, rank_kpi_of(query.get("kpi")), lang, RANK_KPIS),
         html.P(id=ids.RANK_NOTE, className="note"),
-        html.Div(
-            [
-                html.Button(i18n.t("download_csv", lang), id=ids.RANK_CSV, className="button"),
-                html.Button(i18n.t("excel", lang), id=ids.RANK_EXCEL, className="button"),
-                html.Button(
-                    i18n.t("download_geojson", lang), id=ids.RANK_GEOJSON, className="button"
-                ),
-                html.Button(
-                    i18n.t("download_geoparquet", lang), id=ids.RANK_GEOPARQUET, className="button"
-                ),
-            ],
-            className="buttons",
-        ),
+        views.download_buttons(ids.RANK_DOWNLOADS, lang),
         dcc.Download(id=ids.RANK_DOWNLOAD),
         dash_table.DataTable(  # type: ignore[attr-defined]
             id=ids.RANK_TABLE,
