@@ -87,6 +87,8 @@ from .embedded_files import (
     collect_garbage,
     geo_metadata,
     load_manifest,
+    month_code,
+    month_label,
     new_part_path,
     write_geoframe,
     write_manifest,
@@ -175,16 +177,6 @@ def _case_expression(filters: CaseFilter) -> pads.Expression | None:
     for term in terms[1:]:
         expression = expression & term
     return expression
-
-
-def _month_label(code: int) -> str:
-    """Return ``YYYY-MM`` of a month counted from 1970-01 (numpy ``datetime64[M]``)."""
-    return str(np.datetime_as_string(np.datetime64(code, "M"), unit="M"))
-
-
-def _month_code(label: str) -> int:
-    """Return the month number (from 1970-01) of a ``YYYY-MM`` label."""
-    return int(np.datetime64(label, "M").astype(np.int64))
 
 
 def _rows_equal(old: pa.Table, new: pa.Table) -> np.ndarray:
@@ -415,7 +407,7 @@ class EmbeddedStore(CaseStore):
             if matched.any()
             else pa.array([], pa.string())
         )
-        months = {_month_label(int(c)) for c in np.unique(month_codes[changed])}
+        months = {month_label(int(c)) for c in np.unique(month_codes[changed])}
         months |= set(old_month[matched & changed])
         parts = dict(manifest.cases)
         jobs: dict[str, pa.Table] = {}
@@ -427,7 +419,7 @@ class EmbeddedStore(CaseStore):
                     table = pq.read_table(self._root / manifest.cases[month].path)
                 keep = pc.invert(pc.is_in(key_array(table), value_set=replaced))
                 pieces.append(table.filter(keep).cast(CASE_SCHEMA))
-            code = _month_code(month)
+            code = month_code(month)
             first, last = (int(i) for i in np.searchsorted(month_codes, [code, code + 1]))
             if last > first:
                 chunk = incoming.slice(first, last - first)

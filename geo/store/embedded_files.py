@@ -296,6 +296,16 @@ def new_part_path(directory: str) -> str:
     return f"{directory}/part-{uuid.uuid4().hex}.parquet"
 
 
+def month_label(code: int) -> str:
+    """Return ``YYYY-MM`` of a month counted from 1970-01 (numpy ``datetime64[M]``)."""
+    return str(np.datetime_as_string(np.datetime64(code, "M"), unit="M"))
+
+
+def month_code(label: str) -> int:
+    """Return the month number (from 1970-01) of a ``YYYY-MM`` label."""
+    return int(np.datetime64(label, "M").astype(np.int64))
+
+
 def write_table(root: Path, relative: str, table: pa.Table) -> Part:
     """Write ``table`` to ``root/relative`` atomically and return its :class:`Part`.
 

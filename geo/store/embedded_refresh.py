@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from ingest import schema as s
 
 from .base import LOCAL_TZ
-from .embedded_files import CASE_SCHEMA
+from .embedded_files import CASE_SCHEMA, month_code, month_label
 from .read_model import TEXT_KEYS
 
 #: Parquet metadata key of the read-model file holding its basis (month -> case file).
@@ -76,8 +76,9 @@ def needs_full_refresh(changed: Collection[str], previous: Mapping[str, str]) ->
 
 
 def _month_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = pd.Timestamp(f"{label}-01", tz=_UTC)
-    return start, start + pd.offsets.MonthBegin(1)
+    code = month_code(label)
+    start, end = (pd.Timestamp(np.datetime64(c, "M"), tz=_UTC) for c in (code, code + 1))
+    return start, end
 
 
 def local_days(months: Collection[str]) -> set[dt.date]:
@@ -97,11 +98,7 @@ def neighbour_months(months: Collection[str], stored: Collection[str]) -> list[s
     A local day lies within one UTC day of its UTC month, so the cases of the local days
     of ``months`` are all in these files.
     """
-    wanted: set[str] = set()
-    for label in months:
-        start, _ = _month_bounds(label)
-        for shift in (-1, 0, 1):
-            wanted.add((start + pd.offsets.DateOffset(months=shift)).strftime("%Y-%m"))
+    wanted = {month_label(month_code(m) + shift) for m in months for shift in (-1, 0, 1)}
     return sorted(wanted & set(stored))
 
 
