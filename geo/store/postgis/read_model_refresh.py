@@ -12,7 +12,7 @@ every write touches in ``read_model_dirty`` (:mod:`geo.store.postgis.dirty_days`
    count is returned (milliseconds, whatever the size of the store).
 3. Many (at least :data:`FULL_REFRESH_SHARE` of the days the model spans), an empty
    model, or ``full=True``: rebuild the whole model in a shadow table that replaces the
-   old one (:func:`geo.store.postgis.read_model_sql.rebuild`) and unmark every day.
+   old one (:func:`geo.store.postgis.read_model_rebuild.rebuild`) and unmark every day.
 4. Otherwise ``DELETE`` the rows of those days and ``INSERT`` their aggregate
    (:func:`geo.store.postgis.read_model_sql.replace_days`), then unmark exactly those
    days.
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from ingest import schema as s
 
-from . import dirty_days, read_model_sql
+from . import dirty_days, read_model_rebuild, read_model_sql
 from .models import CASES, READ_MODEL, READ_MODEL_STATE, ROW_ID, TABLES
 
 #: Dirty days making up at least this share of the days the model spans are rebuilt in
@@ -158,7 +158,7 @@ def refresh(connection: sa.Connection, *, full: bool = False) -> RefreshOutcome:
     if mode == "none":
         return RefreshOutcome(mode, 0, rows)
     if mode == "full":
-        rows = read_model_sql.rebuild(connection)
+        rows = read_model_rebuild.rebuild(connection)
         dirty_days.clear(connection)
     else:
         deleted, inserted = read_model_sql.replace_days(connection, days)

@@ -6,10 +6,10 @@ SETS``, a set per level), ``day`` is the Asia/Tehran date of ``created_at``, mis
 form their own groups (``GROUP BY`` does the same), and durations are summed in ``double
 precision`` (``date_part('epoch', …)``, exact to the microsecond).
 
-:func:`rebuild` builds the whole model in a new table that replaces ``read_model`` in the
-caller's transaction, so readers see the old model until the new one is committed;
-:func:`replace_days` recomputes the rows of some local days in place. Which of the two a
-refresh runs is decided by :mod:`geo.store.postgis.read_model_refresh`.
+:func:`replace_days` recomputes the rows of some local days in place;
+:mod:`geo.store.postgis.read_model_rebuild` builds the whole model anew from spans of days
+(the ``created_from``/``created_to`` bounds of :func:`aggregate_select`). Which of the two
+a refresh runs is decided by :mod:`geo.store.postgis.read_model_refresh`.
 """
 
 from __future__ import annotations
@@ -19,20 +19,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
-from psycopg import sql
 from sqlalchemy.sql.elements import ColumnElement
 
 from ingest import schema as s
 
 from .dirty_days import day_start, days_parameter, local_day
-from .models import CASES, READ_MODEL, ROW_ID, TABLES
-from .upsert import psycopg_connection
+from .models import CASES, READ_MODEL, TABLES, TimestampTZ
 
 #: ``work_mem`` of the refresh transaction.
 WORK_MEM: Final = "256MB"
-#: Name of the table a refresh builds before it replaces ``read_model``.
-NEXT: Final = "t137_read_model_next"
-_NEXT_SUFFIX: Final = "_next"
 
 
 def _seconds(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[float]:
@@ -46,7 +41,12 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return sa.func.count().filter(condition)
 
 
-def cases_of_days(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
+def cases_of_days(
+    days: sa.BindParameter[Any] | None = None,
+    *,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+) -> sa.Select[Any]:
     """Return the ``SELECT`` of the cases (of the local days ``days``) and their ``day``.
 
     Parameters
@@ -54,6 +54,8 @@ def cases_of_days(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
     days : sqlalchemy.BindParameter, optional
         A bound ``date[]`` (:func:`geo.store.postgis.dirty_days.days_parameter`); every
         case when None.
+    created_from, created_to : datetime, optional
+        Only the cases with ``created_from <= created_at < created_to`` (bound values).
 
     Notes
     -----
@@ -68,6 +70,10 @@ def cases_of_days(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
     created = cases.c[s.CREATED_AT]
     day = local_day(created).label(s.RM_DAY)
     query = sa.select(*cases.c, day)
+    if created_from is not None:
+        query = query.where(created >= sa.bindparam("created_from", created_from, TimestampTZ))
+    if created_to is not None:
+        query = query.where(created < sa.bindparam("created_to", created_to, TimestampTZ))
     if days is None:
         return query
     listed = (
@@ -91,7 +97,12 @@ def cases_of_days(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
     return query.select_from(wanted.join(cases, on))
 
 
-def aggregate_select(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any]:
+def aggregate_select(
+    days: sa.BindParameter[Any] | None = None,
+    *,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+) -> sa.Select[Any]:
     """Return the ``SELECT`` computing the read model from the cases (of ``days``).
 
     One scan of the cases feeds one ``GROUP BY GROUPING SETS``, a set per boundary level
@@ -100,7 +111,7 @@ def aggregate_select(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any
     ``date[]``) only the cases of those local days are read (:func:`cases_of_days`): the
     rows of the read model for exactly those days.
     """
-    c = cases_of_days(days).subquery("c").c
+    c = cases_of_days(days, created_from=created_from, created_to=created_to).subquery("c").c
     common = [c[name] for name in s.READ_MODEL_KEYS if name not in (s.RM_LEVEL, s.RM_AREA_CODE)]
     codes = {level: c[s.LEVEL_CODE_COLUMN[level]] for level in s.LEVELS}
     *first, last = s.LEVELS
@@ -149,31 +160,6 @@ def aggregate_select(days: sa.BindParameter[Any] | None = None) -> sa.Select[Any
     ).group_by(sets)
 
 
-def _execute(connection: sa.Connection, statement: str, *names: str) -> None:
-    """Run DDL ``statement`` with ``{}`` placeholders filled by quoted identifiers."""
-    query = sql.SQL(statement).format(*(sql.Identifier(name) for name in names))  # type: ignore[arg-type]
-    with psycopg_connection(connection).cursor() as cursor:
-        cursor.execute(query)
-
-
-def _shadow(live: sa.Table) -> sa.Table:
-    """Return an unindexed copy of ``live`` named :data:`NEXT`."""
-    return sa.Table(
-        NEXT,
-        sa.MetaData(),
-        *(column._copy() for column in live.columns),
-        sa.PrimaryKeyConstraint(*(c.name for c in live.primary_key), name=f"pk_{NEXT}"),
-    )
-
-
-def _index_after_load(live: sa.Table, table: sa.Table) -> list[sa.Index]:
-    """Return ``live``'s indexes on ``table`` under temporary names (attach after CREATE)."""
-    return [
-        sa.Index(f"{index.name}{_NEXT_SUFFIX}", *(table.c[c.name] for c in index.columns))
-        for index in sorted(live.indexes, key=lambda index: str(index.name))
-    ]
-
-
 def set_aggregate_settings(connection: sa.Connection) -> None:
     """Set the transaction's planner settings for aggregating many cases.
 
@@ -207,53 +193,6 @@ def replace_days(connection: sa.Connection, days: Sequence[dt.date]) -> tuple[in
     insert = sa.insert(live).from_select(names, aggregate_select(days_parameter(days)))
     inserted = int(connection.execute(insert, execution_options=options).rowcount)
     return deleted, inserted
-
-
-def rebuild(connection: sa.Connection) -> int:
-    """Replace ``read_model`` by the aggregate of all the cases; return its row count.
-
-    The new model is built in a new table, indexed, and then takes the old table's place
-    (``DROP``, then renames of the table, its key, indexes and identity sequence to the
-    migration's names), all in the caller's transaction: readers keep reading the old
-    model until the commit and wait only for the swap at the end, and the rows are
-    appended to an unindexed table instead of being deleted and inserted under indexes.
-    """
-    live = TABLES[READ_MODEL]
-    set_aggregate_settings(connection)
-    table = _shadow(live)
-    table.create(connection)
-    names = list(s.READ_MODEL_COLUMNS)
-    insert = sa.insert(table).from_select(names, aggregate_select())
-    rows = int(connection.execute(insert, execution_options={"preserve_rowcount": True}).rowcount)
-    for index in _index_after_load(live, table):
-        index.create(connection)
-    sequence = connection.execute(
-        sa.select(sa.func.pg_get_serial_sequence(NEXT, ROW_ID))
-    ).scalar_one()
-    live.drop(connection)
-    _execute(connection, "ALTER TABLE {} RENAME TO {}", NEXT, live.name)
-    _execute(
-        connection,
-        "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-        live.name,
-        f"pk_{NEXT}",
-        str(live.primary_key.name),
-    )
-    for index in live.indexes:
-        _execute(
-            connection,
-            "ALTER INDEX {} RENAME TO {}",
-            f"{index.name}{_NEXT_SUFFIX}",
-            str(index.name),
-        )
-    _execute(
-        connection,
-        "ALTER SEQUENCE {} RENAME TO {}",
-        str(sequence).rpartition(".")[2],
-        f"{live.name}_{ROW_ID}_seq",
-    )
-    _execute(connection, "ANALYZE {}", live.name)
-    return rows
 
 
 def read_statement(
