@@ -1,45 +1,56 @@
-"""The ``t137`` command line. Each command group lives in :mod:`t137.commands`."""
+"""The ``t137`` command line. Each command group lives in :mod:`t137.commands`.
+
+Commands are imported when they run (:mod:`t137.lazy`), so a command pays only for the
+libraries it uses.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import typer
 
-from .commands import (
-    analyze,
-    assign,
-    boundaries,
-    demo,
-    export,
-    ingest,
-    report,
-    serve,
-    store,
-    synth,
-    users,
-    verify,
-)
+from .lazy import LazyCommand, LazyGroup
+
+
+class Commands(LazyGroup):
+    """Every ``t137`` command, by name, in the order ``t137 --help`` lists them."""
+
+    lazy: ClassVar[dict[str, LazyCommand]] = {
+        name: LazyCommand(f"t137.commands.{target}")
+        for name, target in (
+            ("boundaries", "boundaries:app"),
+            ("store", "store:store_app"),
+            ("db", "store:db_app"),
+            ("users", "users:app"),
+            ("assign", "assign:assign"),
+            ("ingest", "ingest:ingest"),
+            ("synth", "synth:synth"),
+            ("kpis", "analyze:kpis_cmd"),
+            ("hotspots", "analyze:hotspots_cmd"),
+            ("rank", "analyze:rank_cmd"),
+            ("serve", "serve:serve"),
+            ("demo", "demo:demo"),
+            ("export", "export:app"),
+            ("report", "report:report"),
+            ("verify", "verify:verify"),
+        )
+    }
+
 
 app = typer.Typer(
     name="t137",
+    cls=Commands,
     help="Tehran 137 Analytics: boundaries, assignment, the case store and the dashboard.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(boundaries.app, name="boundaries")
-app.add_typer(store.store_app, name="store")
-app.add_typer(store.db_app, name="db")
-app.add_typer(users.app, name="users")
-app.command("assign")(assign.assign)
-app.command("ingest")(ingest.ingest)
-app.command("synth")(synth.synth)
-app.command("kpis")(analyze.kpis_cmd)
-app.command("hotspots")(analyze.hotspots_cmd)
-app.command("rank")(analyze.rank_cmd)
-app.command("serve")(serve.serve)
-app.command("demo")(demo.demo)
-app.add_typer(export.app, name="export")
-app.command("report")(report.report)
-app.command("verify")(verify.verify)
+
+
+@app.callback()
+def main() -> None:
+    """Tehran 137 Analytics: boundaries, assignment, the case store and the dashboard."""
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()
