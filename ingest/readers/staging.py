@@ -10,6 +10,7 @@ hashes identifiers and notes every problem; :func:`ingest.validate.finish` does 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -133,6 +134,22 @@ def stage_table(
     Staged
         Ready for :func:`ingest.validate.finish`.
     """
+    # the identifiers' pass (masking, keyed hashing: Python loops) runs beside the dates
+    # and vocabularies (mostly Arrow and NumPy kernels, which release the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="t137-identifiers") as pool:
+        identifiers = pool.submit(_protect_identifiers, table.table, cols, pseudonymizer)
+        return _stage(table, cols, spec, identifiers, source_file, row_label, taxonomy)
+
+
+def _stage(
+    table: TextTable,
+    cols: Mapping[str, str],
+    spec: StageSpec,
+    identifiers: Future[_Protected],
+    source_file: str,
+    row_label: str,
+    taxonomy: Taxonomy,
+) -> Staged:
     t = table.table
     n = t.num_rows
     found: list[pd.DataFrame] = [*encoding_notes(table)]
@@ -194,33 +211,17 @@ def stage_table(
         notes(bad_reopen, Flag.INVALID_REOPEN_COUNT, cols.get(s.REOPEN_COUNT), "not a count")
     )
 
-    masked: dict[str, pa.Array] = {}
-    for name in (s.DESCRIPTION, s.ADDRESS):
-        if name in cols and cols[name] not in masked:
-            masked[cols[name]] = map_array_distinct(column(t, cols[name]), mask_identifiers)
-        if name in cols:
-            values[name] = map_array_distinct(masked[cols[name]], normalize_text_array)
+    protected = identifiers.result()  # re-raises what failed there
+    values.update(protected.texts)
     values[s.LON] = column(t, cols.get(s.LON))
     values[s.LAT] = column(t, cols.get(s.LAT))
-
-    structured = {cols[f] for f in STRUCTURED_FIELDS if f in cols}
-    free = [c for c in t.column_names if c not in structured and c not in masked]
-    for name, text in masked.items():
-        t = t.set_column(t.schema.get_field_index(name), name, text)
-    raw, citizen, id_notes = pseudonymize(
-        t,
-        phone=cols.get(PHONE),
-        national_id=cols.get(NATIONAL_ID),
-        free_text=free,
-        pseudonymizer=pseudonymizer,
-    )
-    values[s.CITIZEN_KEY] = citizen
-    found += id_notes
+    values[s.CITIZEN_KEY] = protected.citizen
+    found += protected.notes
     return Staged(
         source=spec.source,
         source_file=source_file,
         row_numbers=table.row_numbers,
-        raw=raw,
+        raw=protected.raw,
         values=values,
         columns=dict(cols),
         notes=found,
@@ -230,6 +231,45 @@ def stage_table(
         blank_lines=table.blank_lines,
         placeholders=spec.placeholders,
     )
+
+
+@dataclass(frozen=True)
+class _Protected:
+    """The free text and raw rows with identifiers masked or hashed, and citizen keys."""
+
+    texts: dict[str, pa.Array]
+    raw: pa.Table
+    citizen: pa.Array | None
+    notes: list[pd.DataFrame]
+
+
+def _protect_identifiers(
+    t: pa.Table, cols: Mapping[str, str], pseudonymizer: Pseudonymizer
+) -> _Protected:
+    """Mask identifiers in free text and hash the identifier columns (see :func:`pseudonymize`).
+
+    Returns the normalized description and address, the raw table as it may be kept (in
+    quarantine), the citizen keys and the ``invalid_identifier`` notes.
+    """
+    masked: dict[str, pa.Array] = {}
+    texts: dict[str, pa.Array] = {}
+    for name in (s.DESCRIPTION, s.ADDRESS):
+        if name in cols and cols[name] not in masked:
+            masked[cols[name]] = map_array_distinct(column(t, cols[name]), mask_identifiers)
+        if name in cols:
+            texts[name] = map_array_distinct(masked[cols[name]], normalize_text_array)
+    structured = {cols[f] for f in STRUCTURED_FIELDS if f in cols}
+    free = [c for c in t.column_names if c not in structured and c not in masked]
+    for name, text in masked.items():
+        t = t.set_column(t.schema.get_field_index(name), name, text)
+    raw, citizen, notes_found = pseudonymize(
+        t,
+        phone=cols.get(PHONE),
+        national_id=cols.get(NATIONAL_ID),
+        free_text=free,
+        pseudonymizer=pseudonymizer,
+    )
+    return _Protected(texts=texts, raw=raw, citizen=citizen, notes=notes_found)
 
 
 def _kinds(text: pa.Array | None, spec: StageSpec, taxonomy: Taxonomy, n: int) -> np.ndarray:

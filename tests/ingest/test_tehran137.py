@@ -284,3 +284,41 @@ def test_counts_are_reported(tmp_path: Path) -> None:
     assert counts["reasons"] == {"missing_id": 1}
     assert "2 rows read, 1 kept, 1 quarantined (missing_id 1)" in result.summary()
     assert np.array_equal(result.cases.index.to_numpy(), [2])
+
+
+def test_the_identifier_pass_runs_beside_the_dates_and_its_failure_surfaces(
+    tmp_path: Path,
+) -> None:
+    # the masking and hashing run in a thread of their own while the dates are parsed; a
+    # failure there must reach the caller as it is, and no thread may be left behind
+    import threading
+    from unittest import mock
+
+    from ingest.readers import staging
+
+    path = write_rows(tmp_path / "a.csv", [row(), row(case_id="1002")])
+    seen: list[str] = []
+    real = staging._protect_identifiers
+
+    def watched(*args: object) -> object:
+        seen.append(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    with mock.patch.object(staging, "_protect_identifiers", watched):
+        result = read(path)
+    assert result.rows_read == 2
+    assert result.quarantined == 0
+    assert len(seen) == 1
+    assert seen[0].startswith("t137-identifiers")
+    assert result.cases[s.CITIZEN_KEY].notna().all()
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("identifier pass failed")
+
+    before = threading.active_count()
+    with (
+        mock.patch.object(staging, "_protect_identifiers", broken),
+        pytest.raises(RuntimeError, match="identifier pass failed"),
+    ):
+        read(path)
+    assert threading.active_count() == before
