@@ -43,6 +43,8 @@ from .upsert import psycopg_connection
 
 #: Sessions aggregating (and indexing) side by side: the cores of the database server.
 SESSIONS: Final = 2
+#: ``maintenance_work_mem`` of each index build (an index of 1M read-model rows sorts in it).
+INDEX_MEMORY: Final = "256MB"
 #: Name of the table a rebuild fills before it replaces ``read_model``.
 NEXT: Final = "t137_read_model_next"
 _NEXT_SUFFIX: Final = "_next"
@@ -57,11 +59,11 @@ def _execute(connection: sa.Connection, statement: str, *names: str) -> None:
         cursor.execute(query)
 
 
-def _side_by_side(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Run ``tasks`` (each in its own session) at most :data:`SESSIONS` at a time."""
-    if len(tasks) <= 1:
+def _side_by_side(tasks: Sequence[Callable[[], T]], sessions: int) -> list[T]:
+    """Run ``tasks`` (each opens its own session) at most ``sessions`` at a time."""
+    if len(tasks) <= 1 or sessions <= 1:
         return [task() for task in tasks]
-    with ThreadPoolExecutor(max_workers=min(SESSIONS, len(tasks))) as pool:
+    with ThreadPoolExecutor(max_workers=min(sessions, len(tasks))) as pool:
         return list(pool.map(lambda task: task(), tasks))
 
 
@@ -128,7 +130,8 @@ def _fill(engine: sa.Engine, low: dt.datetime | None, high: dt.datetime | None) 
 def _index(engine: sa.Engine, statement: str, *names: str) -> Callable[[], None]:
     def build() -> None:
         with engine.begin() as connection:
-            connection.execute(sa.select(sa.func.set_config("maintenance_work_mem", "256MB", True)))
+            memory = sa.func.set_config("maintenance_work_mem", INDEX_MEMORY, True)
+            connection.execute(sa.select(memory))
             _execute(connection, statement, *names)
 
     return build
@@ -200,7 +203,7 @@ def rebuild(connection: sa.Connection, *, sessions: int = SESSIONS) -> int:
     engine = connection.engine
     spans = day_spans(connection, sessions)
     _prepare(engine, live)
-    filled = _side_by_side([functools.partial(_fill, engine, *span) for span in spans])
-    _side_by_side(_index_tasks(engine, live))
+    filled = _side_by_side([functools.partial(_fill, engine, *span) for span in spans], sessions)
+    _side_by_side(_index_tasks(engine, live), sessions)
     _swap(connection, live)
     return sum(filled)

@@ -123,10 +123,7 @@ def test_any_number_of_sessions_builds_the_reference_model(
     pg_store: PostgisStore, sessions: int
 ) -> None:
     pg_store.upsert_cases(random_cases(2_500, seed=sessions, start="2023-03-01", months=9))
-    with (
-        mock.patch.object(read_model_rebuild, "SESSIONS", sessions),
-        pg_store.engine.begin() as connection,
-    ):
+    with pg_store.engine.begin() as connection:
         connection.execute(sa.text("LOCK TABLE cases IN SHARE MODE"))
         rows = read_model_rebuild.rebuild(connection, sessions=sessions)
     _assert_current(pg_store)
