@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 
 import pandas as pd
@@ -45,28 +46,28 @@ def _spans(store: PostgisStore, parts: int) -> list[tuple[dt.datetime | None, ..
         return read_model_rebuild.day_spans(connection, parts)
 
 
-def _cases_in(store: PostgisStore, low: dt.datetime | None, high: dt.datetime | None) -> set[str]:
+def _in_span(
+    store: PostgisStore, what: Any, low: dt.datetime | None, high: dt.datetime | None
+) -> set[Any]:
+    """The distinct values of ``what`` over the cases created in ``[low, high)``."""
     created = TABLES[CASES].c[s.CREATED_AT]
-    statement = sa.select(TABLES[CASES].c[s.CASE_ID])
+    statement = sa.select(what)
     if low is not None:
         statement = statement.where(created >= low)
     if high is not None:
         statement = statement.where(created < high)
     with store.engine.begin() as connection:
         return set(connection.execute(statement).scalars())
+
+
+def _cases_in(store: PostgisStore, low: dt.datetime | None, high: dt.datetime | None) -> set[str]:
+    return _in_span(store, TABLES[CASES].c[s.CASE_ID], low, high)
 
 
 def _days_in(
     store: PostgisStore, low: dt.datetime | None, high: dt.datetime | None
 ) -> set[dt.date]:
-    created = TABLES[CASES].c[s.CREATED_AT]
-    statement = sa.select(local_day(created))
-    if low is not None:
-        statement = statement.where(created >= low)
-    if high is not None:
-        statement = statement.where(created < high)
-    with store.engine.begin() as connection:
-        return set(connection.execute(statement).scalars())
+    return _in_span(store, local_day(TABLES[CASES].c[s.CREATED_AT]), low, high)
 
 
 def _assert_current(store: PostgisStore) -> None:
