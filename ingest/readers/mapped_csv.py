@@ -12,8 +12,11 @@ name (required)
 columns (required)
     Field to source column: ``case_id`` and ``created_at`` are required; others are
     ``kind channel category subcategory description unit referred_at first_response_at
-    closed_at due_at status citizen_feedback satisfaction reopen_count address lon lat``
-    and the identifiers ``phone`` and ``national_id`` (hashed, never kept).
+    closed_at due_at status citizen_feedback satisfaction reopen_count address lon lat``,
+    ``location`` (one column holding the point: WKT ``POINT (lon lat)``, GeoJSON, keys
+    ``latitude``/``longitude``, or a bare pair; used where ``lon`` and ``lat`` are blank,
+    see :mod:`ingest.location`) and the identifiers ``phone`` and ``national_id``
+    (hashed, never kept).
 timezone
     IANA zone of dates without an offset (default Asia/Tehran).
 date_formats
@@ -33,6 +36,9 @@ placeholders
     List of ``[lon, lat]`` points typed when the location is unknown.
 encoding, delimiter, require_offset
     Force an encoding or separator; refuse dates without an offset.
+location_order
+    ``lat_lon`` (default, as Socrata and most map sites write a pair) or ``lon_lat``: the
+    order of a bare pair of numbers in the ``location`` column.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ import yaml
 from geo.errors import InputError
 
 from .. import schema as s
+from ..location import LOCATION_ORDERS
 from ..pseudonymize import Pseudonymizer
 from ..taxonomy import Taxonomy, load_taxonomy
 from ..validate import finish
@@ -81,6 +88,7 @@ _KEYS: Final = {
     "delimiter",
     "require_offset",
     "sheet",
+    "location_order",
 }
 
 
@@ -194,6 +202,9 @@ def load_mapping(path: PathLike) -> Mapping311:
     for value in [*kinds.values(), *([constants[s.KIND]] if s.KIND in constants else [])]:
         if value not in s.KINDS:
             raise _fail(p, f"kind {value!r} is not one of {list(s.KINDS)}.")
+    order = str(data.get("location_order", "lat_lon"))
+    if order not in LOCATION_ORDERS:
+        raise _fail(p, f"location_order must be one of {list(LOCATION_ORDERS)}, not {order!r}.")
     spec = StageSpec(
         source=str(data.get("source") or f"csv:{name}"),
         tz=str(data.get("timezone", "Asia/Tehran")),
@@ -207,6 +218,7 @@ def load_mapping(path: PathLike) -> Mapping311:
         constants=constants,
         placeholders=tuple(placeholders),
         require_offset=bool(data.get("require_offset", False)),
+        location_order=order,  # type: ignore[arg-type]
     )
     from ..dates import zone_transitions
 

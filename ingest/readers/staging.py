@@ -17,11 +17,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema as s
-from ..arrowtext import map_array_distinct, normalize_text_array
+from ..arrowtext import map_array_distinct, normalize_text_array, strip_to_null, to_string_array
 from ..dates import Calendar, parse_datetimes
 from ..identifiers import mask_identifiers
+from ..location import LocationOrder, split_location
 from ..pseudonymize import Pseudonymizer
 from ..quarantine import Flag
 from ..taxonomy import Taxonomy, map_distinct, match_categories
@@ -39,9 +41,11 @@ from .textfile import TextTable
 
 PHONE: Final = "phone"
 NATIONAL_ID: Final = "national_id"
+#: A single column holding the point (see :mod:`ingest.location`).
+LOCATION: Final = "location"
 DATE_FIELDS: Final = (s.CREATED_AT, s.REFERRED_AT, s.FIRST_RESPONSE_AT, s.CLOSED_AT, s.DUE_AT)
 #: Fields a mapping may name besides the canonical columns.
-EXTRA_FIELDS: Final = (PHONE, NATIONAL_ID)
+EXTRA_FIELDS: Final = (PHONE, NATIONAL_ID, LOCATION)
 #: Fields whose source columns hold structured values (not scanned for identifiers).
 STRUCTURED_FIELDS: Final = (
     s.CASE_ID,
@@ -56,6 +60,7 @@ STRUCTURED_FIELDS: Final = (
     s.REOPEN_COUNT,
     s.LON,
     s.LAT,
+    LOCATION,
     s.UNIT,
     PHONE,
     NATIONAL_ID,
@@ -86,6 +91,8 @@ class StageSpec:
         Points typed when the location is unknown.
     require_offset : bool
         Refuse dates without a UTC offset.
+    location_order : {"lat_lon", "lon_lat"}
+        Order of a bare pair of numbers in a ``location`` column.
     """
 
     source: str
@@ -100,6 +107,7 @@ class StageSpec:
     constants: Mapping[str, str] = field(default_factory=dict)
     placeholders: tuple[tuple[float, float], ...] = ()
     require_offset: bool = False
+    location_order: LocationOrder = "lat_lon"
 
 
 def stage_table(
@@ -213,8 +221,7 @@ def _stage(
 
     protected = identifiers.result()  # re-raises what failed there
     values.update(protected.texts)
-    values[s.LON] = column(t, cols.get(s.LON))
-    values[s.LAT] = column(t, cols.get(s.LAT))
+    values[s.LON], values[s.LAT] = _coordinates(t, cols, spec.location_order)
     values[s.CITIZEN_KEY] = protected.citizen
     found += protected.notes
     return Staged(
@@ -223,7 +230,7 @@ def _stage(
         row_numbers=table.row_numbers,
         raw=protected.raw,
         values=values,
-        columns=dict(cols),
+        columns=_message_columns(cols),
         notes=found,
         rejected=malformed_records(table.malformed, source_file=source_file, row_label=row_label),
         row_label=row_label,
@@ -270,6 +277,36 @@ def _protect_identifiers(
         pseudonymizer=pseudonymizer,
     )
     return _Protected(texts=texts, raw=raw, citizen=citizen, notes=notes_found)
+
+
+def _coordinates(
+    t: pa.Table, cols: Mapping[str, str], order: LocationOrder
+) -> tuple[pa.Array | None, pa.Array | None]:
+    """Return the longitude and latitude texts: their columns, else the location column.
+
+    Rows whose longitude and latitude are both blank take the point of the ``location``
+    column when the source has one.
+    """
+    lon, lat = column(t, cols.get(s.LON)), column(t, cols.get(s.LAT))
+    if LOCATION not in cols:
+        return lon, lat
+    from_lon, from_lat = split_location(column(t, cols[LOCATION]), order=order)
+    if lon is None and lat is None:
+        return from_lon, from_lat
+    nothing = pa.nulls(t.num_rows, pa.string())
+    lon_text = nothing if lon is None else strip_to_null(to_string_array(lon))
+    lat_text = nothing if lat is None else strip_to_null(to_string_array(lat))
+    use = pc.and_(pc.is_null(lon_text), pc.is_null(lat_text))
+    return pc.if_else(use, from_lon, lon_text), pc.if_else(use, from_lat, lat_text)
+
+
+def _message_columns(cols: Mapping[str, str]) -> dict[str, str]:
+    """Field to source column, for messages: a point read from ``location`` is named so."""
+    named = dict(cols)
+    if LOCATION in cols:
+        for field_name in (s.LON, s.LAT):
+            named.setdefault(field_name, cols[LOCATION])
+    return named
 
 
 def _kinds(text: pa.Array | None, spec: StageSpec, taxonomy: Taxonomy, n: int) -> np.ndarray:
