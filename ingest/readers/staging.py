@@ -46,7 +46,9 @@ LOCATION: Final = "location"
 DATE_FIELDS: Final = (s.CREATED_AT, s.REFERRED_AT, s.FIRST_RESPONSE_AT, s.CLOSED_AT, s.DUE_AT)
 #: Fields a mapping may name besides the canonical columns.
 EXTRA_FIELDS: Final = (PHONE, NATIONAL_ID, LOCATION)
-#: Fields whose source columns hold structured values (not scanned for identifiers).
+#: Fields whose source columns hold structured values (not scanned for identifiers). A
+#: ``location`` column is free text to that scan: what it holds when it is not a point
+#: is shown in quarantine messages.
 STRUCTURED_FIELDS: Final = (
     s.CASE_ID,
     *DATE_FIELDS,
@@ -60,7 +62,6 @@ STRUCTURED_FIELDS: Final = (
     s.REOPEN_COUNT,
     s.LON,
     s.LAT,
-    LOCATION,
     s.UNIT,
     PHONE,
     NATIONAL_ID,
@@ -219,9 +220,9 @@ def _stage(
         notes(bad_reopen, Flag.INVALID_REOPEN_COUNT, cols.get(s.REOPEN_COUNT), "not a count")
     )
 
+    values[s.LON], values[s.LAT] = _coordinates(t, cols, spec.location_order)
     protected = identifiers.result()  # re-raises what failed there
     values.update(protected.texts)
-    values[s.LON], values[s.LAT] = _coordinates(t, cols, spec.location_order)
     values[s.CITIZEN_KEY] = protected.citizen
     found += protected.notes
     return Staged(
