@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from geo.store.frames import case_columns
@@ -178,6 +178,10 @@ OPERATIONS: dict[str, Callable[[PostgisStore, np.random.Generator, int], None]] 
 
 # each example creates a database: no shrinking (a failure prints its steps and seed)
 @settings(max_examples=6, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+# found by CI: the last status step gives its case the status it had, so no day turns dirty
+@example(
+    steps=[("status", 14154), ("move_area", 9108), ("resend", 256891), ("status", 47)], seed=216
+)
 @given(
     steps=st.lists(
         st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 2**31 - 1)),
@@ -201,7 +205,10 @@ def test_random_writes_then_incremental_refreshes_equal_the_reference(
     assert seen[0].mode == "full"  # the first refresh of a store builds the whole model
     assert seen[-1].mode == "full"
     changed = [o for o, (name, _) in zip(seen[1:-1], steps, strict=True) if name != "resend"]
-    assert all(o.mode == "days" for o in changed)  # a few days each: recomputed in place
+    # a few days each are recomputed in place, never the whole model; a step that changed
+    # nothing (a case given the status it had) leaves no day dirty, and nothing is done
+    assert all(o.mode in ("days", "none") for o in changed)
+    assert all((o.mode == "none") == (o.days == 0) for o in changed)
     # a re-sent batch changes nothing; after a hand edit in SQL, though, the stored digest
     # of the edited case is stale and the store rewrites it (same content, new digest)
     names = [name for name, _ in steps]
