@@ -15,10 +15,24 @@ from tests.support.postgres import PostgresUnavailableError, throwaway_postgis
 
 # The test machines are shared and noisy: a per-example deadline would fail a correct test
 # when another job holds the CPU. Hypothesis still runs every example; only timing is off.
+# `make test` (and CI, which runs it) draws the same examples on every run, so that a red
+# run means a change broke something, not that a new example was drawn; explore with
+# T137_HYPOTHESIS_PROFILE=explore (fresh random examples each run; five times as many where
+# a test does not set its own count).
 settings.register_profile(
-    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "shared-machine",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
 )
-settings.load_profile("shared-machine")
+settings.register_profile(
+    "explore",
+    settings.get_profile("shared-machine"),
+    derandomize=False,
+    max_examples=500,
+)
+settings.load_profile(os.environ.get("T137_HYPOTHESIS_PROFILE", "shared-machine"))
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
