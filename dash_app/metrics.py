@@ -116,26 +116,18 @@ def with_close_median(table: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
         time seen) and ``close_median_not_reached`` (the area has cases, but more than
         half are still open at the end of the follow-up).
     """
-    columns = [
-        derive.CLOSE_N,
-        derive.CLOSE_MEDIAN_H,
-        derive.CLOSE_MEDIAN_LO_H,
-        derive.CLOSE_MEDIAN_HI_H,
-        derive.CLOSE_MAX_H,
-    ]
-    found = _stats_by_code(table, stats, columns)
+    in_days = {  # column of the table: hours column of the stats
+        CLOSE_MEDIAN: derive.CLOSE_MEDIAN_H,
+        CLOSE_MEDIAN_LO: derive.CLOSE_MEDIAN_LO_H,
+        CLOSE_MEDIAN_HI: derive.CLOSE_MEDIAN_HI_H,
+        CLOSE_MAX_DAYS: derive.CLOSE_MAX_H,
+    }
+    found = _stats_by_code(table, stats, [derive.CLOSE_N, *in_days.values()])
     out = table.copy()
+    for name, hours in in_days.items():
+        out[name] = found[hours].to_numpy(dtype=np.float64) / HOURS_PER_DAY
     n = found[derive.CLOSE_N].fillna(0).to_numpy(dtype=np.float64)
-    median = found[derive.CLOSE_MEDIAN_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
-    out[CLOSE_MEDIAN] = median
-    out[CLOSE_MEDIAN_LO] = (
-        found[derive.CLOSE_MEDIAN_LO_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
-    )
-    out[CLOSE_MEDIAN_HI] = (
-        found[derive.CLOSE_MEDIAN_HI_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
-    )
-    out[CLOSE_MAX_DAYS] = found[derive.CLOSE_MAX_H].to_numpy(dtype=np.float64) / HOURS_PER_DAY
-    out[CLOSE_NOT_REACHED] = (n > 0) & np.isnan(median)
+    out[CLOSE_NOT_REACHED] = (n > 0) & np.isnan(out[CLOSE_MEDIAN].to_numpy(dtype=np.float64))
     return out
 
 

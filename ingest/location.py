@@ -57,10 +57,6 @@ def _fields(text: pa.Array, pattern: str) -> dict[str, pa.Array]:
     return {f.name: pc.struct_field(found, f.name) for f in found.type}
 
 
-def _first(*candidates: pa.Array) -> pa.Array:
-    return pc.coalesce(*candidates)
-
-
 def split_location(
     values: object, *, order: LocationOrder = "lat_lon"
 ) -> tuple[pa.Array, pa.Array]:
@@ -102,8 +98,8 @@ def split_location(
     no_key = pa.nulls(len(text), pa.string())
     pair = _fields(text, _PAIR)
     pair_lon, pair_lat = (pair["b"], pair["a"]) if order == "lat_lon" else (pair["a"], pair["b"])
-    lon = _first(wkt["x"], geojson["x"], pc.if_else(keyed, longitude, no_key), pair_lon)
-    lat = _first(wkt["y"], geojson["y"], pc.if_else(keyed, latitude, no_key), pair_lat)
+    lon = pc.coalesce(wkt["x"], geojson["x"], pc.if_else(keyed, longitude, no_key), pair_lon)
+    lat = pc.coalesce(wkt["y"], geojson["y"], pc.if_else(keyed, latitude, no_key), pair_lat)
     # what matched nothing stays whole (both sides), to be refused as non-numeric
     unread = pc.and_(pc.is_valid(original), pc.is_null(lon))
     return pc.if_else(unread, original, lon), pc.if_else(unread, original, lat)
